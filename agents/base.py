@@ -1,0 +1,181 @@
+"""The shared Lightning module: one ``training_step`` = collect a rollout, then update.
+
+Algorithms subclass ``BaseAgent`` and provide ``compute_targets`` (advantages
+and returns for a rollout) and ``loss`` (one minibatch). Everything else
+(schedules, the minibatch loop, gradient clipping, metrics) lives here once.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gymnasium as gym
+import lightning as pl
+import numpy as np
+import torch
+
+from agents.policies import build_policy
+from utils.config import Config
+from utils.normalization import ObsNormalizer, RewardNormalizer
+from utils.returns import explained_variance
+from utils.rollouts import Rollout, RolloutCollector
+from utils.schedules import scheduled_value
+
+SCHEDULED = ("policy_lr", "clip_range", "ent_coef", "vf_coef")
+
+
+def masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Mean over the entries whose weight is 1 (reset steps carry weight 0)."""
+    return (values * weights).sum() / weights.sum().clamp_min(1.0)
+
+
+def build_optimizer(config: Config, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    """The optimizer named by ``config.optimizer``."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=config.weight_decay)
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=lr, eps=config.optimizer_eps, weight_decay=config.weight_decay)
+
+
+class BaseAgent(pl.LightningModule):
+    """Owns the policy, the rollout collector and the update loop."""
+
+    def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.config = config
+        self.policy = build_policy(train_env.single_observation_space, train_env.single_action_space, config)
+        self.collector = RolloutCollector(
+            train_env,
+            self.policy,
+            config.n_steps,
+            ObsNormalizer(config.obs_normalization, train_env.single_observation_space),
+            RewardNormalizer(config.normalize_reward, train_env.num_envs, config.gamma),
+            seed=config.seed,
+            device=torch.device("cpu"),
+        )
+        self.rng = np.random.default_rng(config.seed)
+        self.updates = 0
+        self.hparams_now: dict[str, float] = {}
+        self.epoch_metrics: dict[str, float] = {}
+        self.train_seconds = 0.0
+        self.pending_optimizer_state: dict | None = None
+
+    # --- algorithm hooks ---
+    def compute_targets(self, rollout: Rollout) -> tuple[np.ndarray, np.ndarray]:
+        """Advantages and value/return targets for every step of the rollout."""
+        raise NotImplementedError
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The scalar loss of one minibatch and the statistics to log (detached)."""
+        raise NotImplementedError
+
+    # --- Lightning ---
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        lr = scheduled_value(self.config.policy_lr, 0, self.config.max_timesteps)
+        return build_optimizer(self.config, list(self.policy.parameters()), lr)
+
+    def on_fit_start(self) -> None:
+        self.collector.device = self.device
+        if self.pending_optimizer_state is not None:
+            self.optimizers().optimizer.load_state_dict(self.pending_optimizer_state)
+            self.pending_optimizer_state = None
+
+    def training_step(self, batch: object, batch_idx: int) -> None:
+        started = time.perf_counter()
+        self._apply_schedules()
+        self.policy.eval()
+        rollout = self.collector.collect()
+        advantages, returns = self.compute_targets(rollout)
+        data = self._flatten(rollout, advantages, returns)
+        self.policy.train()
+        update_stats = self._optimize(data)
+        self.updates += 1
+        self.train_seconds += time.perf_counter() - started
+        self.epoch_metrics = self._epoch_metrics(rollout, returns, update_stats)
+
+    # --- internals ---
+    def _apply_schedules(self) -> None:
+        step, total = self.collector.timesteps, self.config.max_timesteps
+        self.hparams_now = {name: scheduled_value(getattr(self.config, name), step, total) for name in SCHEDULED}
+        for group in self.optimizers().optimizer.param_groups:
+            group["lr"] = self.hparams_now["policy_lr"]
+
+    def _flatten(self, rollout: Rollout, advantages: np.ndarray, returns: np.ndarray) -> dict[str, torch.Tensor]:
+        """Rollout arrays as flat (steps * envs) tensors on the training device."""
+        arrays = {
+            "obs": rollout.obs,
+            "actions": rollout.actions,
+            "log_probs": rollout.log_probs,
+            "values": rollout.values,
+            "advantages": advantages,
+            "returns": returns,
+            "weights": rollout.valid.astype(np.float32),
+        }
+        return {
+            key: torch.as_tensor(value.reshape(-1, *value.shape[2:]), device=self.device)
+            for key, value in arrays.items()
+        }
+
+    def _optimize(self, data: dict[str, torch.Tensor]) -> dict[str, float]:
+        """``n_epochs`` passes of shuffled minibatches; ``target_kl`` ends this update early."""
+        config = self.config
+        optimizer = self.optimizers().optimizer
+        params = list(self.policy.parameters())
+        max_norm = config.max_grad_norm if config.max_grad_norm is not None else float("inf")
+        size, batch_size = data["weights"].shape[0], config.minibatch_size
+        history: list[torch.Tensor] = []
+        names: list[str] = []
+        epochs_done = 0
+        for _ in range(config.n_epochs):
+            order = torch.as_tensor(self.rng.permutation(size), device=self.device)
+            stop = False
+            for start in range(0, size, batch_size):
+                batch = {key: value[order[start : start + batch_size]] for key, value in data.items()}
+                loss, stats = self.loss(batch)
+                optimizer.zero_grad(set_to_none=True)
+                self.manual_backward(loss)
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+                optimizer.step()
+                names = [*stats, "grad_norm"]
+                history.append(torch.stack([*stats.values(), grad_norm.detach()]))
+                if config.target_kl is not None and float(stats["approx_kl"]) > config.target_kl:
+                    stop = True
+                    break
+            epochs_done += 1
+            if stop:
+                break
+        table = torch.stack(history).cpu().numpy()
+        means = dict(zip(names, table.mean(axis=0).tolist(), strict=True))
+        means["grad_norm_max"] = float(table[:, names.index("grad_norm")].max())
+        means["epochs"] = float(epochs_done)
+        return means
+
+    def _epoch_metrics(self, rollout: Rollout, returns: np.ndarray, update: dict[str, float]) -> dict[str, float]:
+        stats = self.collector.stats
+        metrics: dict[str, float] = {
+            "train/cnt/timesteps": float(self.collector.timesteps),
+            "train/cnt/epoch": float(self.updates),
+            "train/cnt/episodes": float(stats.count),
+            "train/time/sps": self.collector.timesteps / max(self.train_seconds, 1e-9),
+        }
+        if stats.returns:
+            metrics["train/roll/ep_rew/mean"] = float(np.mean(stats.returns))
+            metrics["train/roll/ep_len/mean"] = float(np.mean(stats.lengths))
+            if self.config.env_wrappers:
+                metrics["train/roll/ep_rew_shaped/mean"] = float(np.mean(stats.shaped_returns))
+        for name, value in update.items():
+            if name.startswith("loss_"):
+                metrics[f"train/loss/{name[5:]}"] = value
+        metrics["train/opt/grads/norm/mean"] = update["grad_norm"]
+        metrics["train/opt/grads/norm/max"] = update["grad_norm_max"]
+        metrics["train/opt/epochs"] = update["epochs"]
+        for name in ("entropy", "approx_kl", "clip_fraction"):
+            if name in update:
+                metrics[f"train/{name}"] = update[name]
+        if self.policy.has_critic:
+            valid = rollout.valid
+            metrics["train/explained_variance"] = explained_variance(rollout.values[valid], returns[valid])
+        for name, value in self.hparams_now.items():
+            metrics[f"train/{name}"] = value
+        return metrics

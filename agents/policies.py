@@ -1,0 +1,118 @@
+"""Policy networks: MLP actor-critic or policy-only, with a categorical action head.
+
+Sampling uses ``log_softmax`` + ``multinomial`` directly rather than
+``torch.distributions`` objects, which cost more than the network itself for
+small MLPs on the rollout hot path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.nn import functional
+
+from utils.config import Config
+from utils.config_values import ConfigError
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
+
+
+def _mlp(sizes: list[int], activation: str, out_gain: float) -> nn.Sequential:
+    """Linear layers with orthogonal init; the last layer uses ``out_gain``."""
+    layers: list[nn.Module] = []
+    for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        last = index == len(sizes) - 2
+        linear = nn.Linear(n_in, n_out)
+        nn.init.orthogonal_(linear.weight, out_gain if last else math.sqrt(2))
+        nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if not last:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+def obs_input_size(space: spaces.Space) -> int:
+    """Width of the flat network input for an observation space."""
+    if isinstance(space, spaces.Discrete):
+        return int(space.n)
+    if isinstance(space, spaces.Box):
+        return int(np.prod(space.shape))
+    raise ConfigError(
+        f"observation space {type(space).__name__} is not supported by the mlp policy; "
+        "wrap it into a Box or Discrete space with env_wrappers"
+    )
+
+
+def action_count(space: spaces.Space) -> int:
+    """Number of discrete actions, or a one-line error for other action spaces."""
+    if isinstance(space, spaces.Discrete):
+        return int(space.n)
+    raise ConfigError(f"action space {space} is not supported yet (only Discrete); pick a Discrete-action environment")
+
+
+class MLPPolicy(nn.Module):
+    """Separate actor and (optional) critic MLPs over a flattened observation."""
+
+    def __init__(self, obs_space: spaces.Space, action_space: spaces.Space, config: Config) -> None:
+        super().__init__()
+        self.discrete_obs = isinstance(obs_space, spaces.Discrete)
+        self.n_obs = obs_input_size(obs_space)
+        n_actions = action_count(action_space)
+        hidden = list(config.hidden_dims)
+        self.actor = _mlp([self.n_obs, *hidden, n_actions], config.activation, out_gain=0.01)
+        self.critic = _mlp([self.n_obs, *hidden, 1], config.activation, out_gain=1.0) if config.uses_critic else None
+
+    @property
+    def has_critic(self) -> bool:
+        """Whether a value head exists."""
+        return self.critic is not None
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """Flat float features: one-hot for Discrete observations, flattened otherwise."""
+        if self.discrete_obs:
+            return functional.one_hot(obs.long().reshape(-1), self.n_obs).float()
+        return obs.reshape(obs.shape[0], -1).float()
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        """State values (zeros for a policy-only network)."""
+        features = self.encode(obs)
+        if self.critic is None:
+            return torch.zeros(features.shape[0], device=features.device)
+        return self.critic(features).squeeze(-1)
+
+    @torch.no_grad()
+    def act(
+        self, obs: torch.Tensor, deterministic: bool = False, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Actions, their log-probabilities and state values for a batch of observations."""
+        features = self.encode(obs)
+        log_probs = functional.log_softmax(self.actor(features), dim=-1)
+        if deterministic:
+            actions = log_probs.argmax(dim=-1)
+        else:
+            actions = torch.multinomial(log_probs.exp(), 1, generator=generator).squeeze(-1)
+        log_prob = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        values = self.critic(features).squeeze(-1) if self.critic is not None else torch.zeros_like(log_prob)
+        return actions, log_prob, values
+
+    def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Log-probabilities of ``actions``, the policy entropy and values, with gradients."""
+        features = self.encode(obs)
+        log_probs = functional.log_softmax(self.actor(features), dim=-1)
+        log_prob = log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
+        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        if self.critic is None:
+            return log_prob, entropy, torch.zeros_like(log_prob)
+        return log_prob, entropy, self.critic(features).squeeze(-1)
+
+
+def build_policy(obs_space: spaces.Space, action_space: spaces.Space, config: Config) -> MLPPolicy:
+    """The policy network the config asks for."""
+    if config.policy == "cnn":
+        raise ConfigError("policy: cnn is not available yet; use policy: mlp")
+    return MLPPolicy(obs_space, action_space, config)

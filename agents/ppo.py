@@ -1,0 +1,64 @@
+"""PPO (Schulman et al. 2017): clipped surrogate, GAE, clipped value loss, entropy bonus."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from agents.base import BaseAgent, masked_mean
+from utils.returns import compute_gae
+from utils.rollouts import Rollout
+
+
+class PPO(BaseAgent):
+    """Proximal Policy Optimization with an actor-critic policy."""
+
+    def compute_targets(self, rollout: Rollout) -> tuple[np.ndarray, np.ndarray]:
+        return compute_gae(
+            rollout.rewards,
+            rollout.values,
+            rollout.terminated,
+            rollout.truncated,
+            rollout.last_values,
+            self.config.gamma,
+            self.config.gae_lambda,
+        )
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        config, weights = self.config, batch["weights"]
+        clip_range = self.hparams_now["clip_range"]
+        log_prob, entropy, values = self.policy.evaluate(batch["obs"], batch["actions"])
+
+        advantages = batch["advantages"]
+        if config.normalize_advantages:
+            mean = masked_mean(advantages, weights)
+            std = masked_mean((advantages - mean) ** 2, weights).sqrt()
+            advantages = (advantages - mean) / (std + 1e-8)
+
+        log_ratio = log_prob - batch["log_probs"]
+        ratio = log_ratio.exp()
+        surrogate = torch.min(ratio * advantages, ratio.clamp(1 - clip_range, 1 + clip_range) * advantages)
+        policy_loss = -masked_mean(surrogate, weights)
+
+        value_error = (values - batch["returns"]) ** 2
+        if config.clip_range_vf is not None:
+            old = batch["values"]
+            clipped = old + (values - old).clamp(-config.clip_range_vf, config.clip_range_vf)
+            value_error = torch.max(value_error, (clipped - batch["returns"]) ** 2)
+        value_loss = masked_mean(value_error, weights)
+
+        entropy_mean = masked_mean(entropy, weights)
+        loss = policy_loss + self.hparams_now["vf_coef"] * value_loss - self.hparams_now["ent_coef"] * entropy_mean
+
+        with torch.no_grad():
+            approx_kl = masked_mean(ratio - 1 - log_ratio, weights)
+            clip_fraction = masked_mean(((ratio - 1).abs() > clip_range).float(), weights)
+        stats = {
+            "loss_total": loss.detach(),
+            "loss_policy": policy_loss.detach(),
+            "loss_value": value_loss.detach(),
+            "entropy": entropy_mean.detach(),
+            "approx_kl": approx_kl,
+            "clip_fraction": clip_fraction,
+        }
+        return loss, stats

@@ -1,0 +1,1 @@
+"""Training output: console progress and tables, metrics.csv, and display rules."""

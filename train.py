@@ -1,0 +1,142 @@
+"""Train an agent from a config: ``python train.py CartPole-v1:ppo``.
+
+Heavy libraries (torch, lightning, gymnasium) load only after the arguments are
+parsed, so ``--help``, ``--list-envs`` and ``--list-fields`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from utils.config_files import DEFAULT_CONFIG_ID, list_config_ids, parse_override, split_config_id
+from utils.config_values import ConfigError, parse_number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The train.py command line."""
+    parser = argparse.ArgumentParser(
+        description="Train a PPO or REINFORCE agent from config/environments/<env>.yaml.",
+        epilog="examples: python train.py CartPole-v1:ppo -q | python train.py --resume @last | "
+        "python train.py CartPole-v1:ppo --set n_envs=4 --set policy_lr='{start: 1e-3, end: 0}'",
+    )
+    parser.add_argument(
+        "config", nargs="?", help=f"<env>:<variant>, e.g. CartPole-v1:ppo (default {DEFAULT_CONFIG_ID})"
+    )
+    parser.add_argument("--config_id", "--config-id", dest="config_id", help="same as the positional <env>:<variant>")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the progress bar and the final summary")
+    parser.add_argument(
+        "--max-timesteps", "--max_timesteps", dest="max_timesteps", help="total env steps (accepts 5e4)"
+    )
+    parser.add_argument("--seed", help="random seed for envs, torch and numpy")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config field; the value is read as YAML (repeatable)",
+    )
+    parser.add_argument(
+        "--list-envs", nargs="?", const="", metavar="FILTER", help="list every <env>:<variant> and exit"
+    )
+    parser.add_argument(
+        "--list-fields", action="store_true", help="list every config field with its default and meaning"
+    )
+    parser.add_argument("--resume", metavar="RUN_ID", help="continue run RUN_ID (or @last) from its 'last' checkpoint")
+    return parser
+
+
+def debugger_attached() -> bool:
+    """Whether a debugger (pdb, debugpy, PyCharm) is tracing this process."""
+    if any(name in sys.modules for name in ("debugpy", "pydevd")):
+        return True
+    tracer = sys.gettrace()
+    return tracer is not None and "coverage" not in type(tracer).__module__ + repr(tracer)
+
+
+def debugger_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """One sync env and a batch size that divides the smaller rollout."""
+    from utils.config import Config
+
+    config = Config.from_dict(settings)
+    rollout = config.n_steps
+    batch = min(config.minibatch_size, rollout)
+    while rollout % batch:
+        batch -= 1
+    return {"n_envs": 1, "vectorization_mode": "sync", "batch_size": batch}
+
+
+def collect_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """CLI overrides in config-field form, parsed like YAML."""
+    overrides = dict(parse_override(text) for text in args.overrides)
+    for key, raw in (("max_timesteps", args.max_timesteps), ("seed", args.seed)):
+        if raw is not None:
+            number = parse_number(raw)
+            if number is None:
+                raise ConfigError(f"--{key.replace('_', '-')}: {raw!r} is not a number (e.g. 5e4)")
+            overrides[key] = number
+    return overrides
+
+
+def print_fields() -> None:
+    """Every config field, its default and its meaning."""
+    from utils.config import field_help
+
+    for name, (default, meaning) in field_help().items():
+        print(f"{name:22} {default:14} {meaning}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, train, print where the run went; user errors exit 2 with one line."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.list_envs is not None:
+            for config_id, description in list_config_ids(args.list_envs):
+                print(f"{config_id:34} {description}")
+            return 0
+        if args.list_fields:
+            print_fields()
+            return 0
+        return run_training(args)
+    except (ConfigError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def run_training(args: argparse.Namespace) -> int:
+    """Resolve the config (or the run to resume) and train."""
+    from utils.config import Config, load_config
+
+    overrides = collect_overrides(args)
+    if args.resume:
+        if args.config or args.config_id:
+            raise ConfigError("--resume takes its config from the run; drop the <env>:<variant> argument")
+        from utils.runs import resolve_run
+
+        run = resolve_run(args.resume)
+        config = Config.from_dict({**run.read_config(), **overrides})
+    else:
+        run = None
+        env, variant = split_config_id(args.config_id or args.config or DEFAULT_CONFIG_ID)
+        config = load_config(env, variant, overrides)
+    if debugger_attached():
+        config = config.replace(**debugger_overrides(config.to_dict()))
+        print("debugger attached: n_envs=1, sync vectorization, batch_size adjusted", file=sys.stderr)
+
+    from utils.envs import EnvError, build_env
+
+    try:
+        build_env(config, "eval", n_envs=1).close()
+    except EnvError as error:
+        raise ConfigError(str(error)) from None
+    from utils.training import train
+
+    result = train(config, quiet=args.quiet, resume=run)
+    print(f"run directory: {result.run.path}")
+    return 130 if result.interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Saving and restoring the whole training state as checkpoint directories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as pl
+import numpy as np
+import torch
+
+from agents.base import BaseAgent
+from trainer_callbacks.evaluation import EvaluationCallback
+from utils.checkpoints import CheckpointData, checkpoint_name, point_alias, prune_checkpoints, write_checkpoint
+from utils.env_state import can_snapshot, capture_env_state, restore_env_state
+from utils.runs import RunDir
+
+
+def save_agent_checkpoint(
+    run: RunDir, agent: BaseAgent, evaluator: EvaluationCallback, aliases: tuple[str, ...]
+) -> str:
+    """Write the agent's full state and point ``aliases`` (best/last) at it."""
+    scalars, arrays = agent.collector.state()
+    env = agent.collector.env
+    env_tree = None
+    if can_snapshot(env):
+        env_tree, env_arrays = capture_env_state(env)
+        arrays.update({f"envstate.{key}": value for key, value in env_arrays.items()})
+    arrays["torch_rng"] = torch.get_rng_state().numpy()
+    state: dict[str, Any] = {
+        "updates": agent.updates,
+        "timesteps": agent.collector.timesteps,
+        "train_seconds": agent.train_seconds,
+        "numpy_rng": agent.rng.bit_generator.state,
+        "collector": scalars,
+        "evaluation": evaluator.state(),
+        "env_state": env_tree,
+        "obs_space_shape": list(env.single_observation_space.shape),
+    }
+    name = checkpoint_name(agent.updates, agent.collector.timesteps)
+    optimizer = agent.optimizers().optimizer.state_dict() if agent._trainer is not None else None
+    write_checkpoint(run.checkpoints, name, agent.policy.state_dict(), optimizer, arrays, state, agent.config.to_dict())
+    for alias in aliases:
+        point_alias(run.checkpoints, alias, name)
+    prune_checkpoints(run.checkpoints)
+    return name
+
+
+def restore_agent(agent: BaseAgent, evaluator: EvaluationCallback, data: CheckpointData) -> bool:
+    """Load a checkpoint into a freshly built agent; True when the env continued mid-episode too."""
+    agent.policy.load_state_dict(data.weights)
+    state = data.state
+    agent.updates = int(state["updates"])
+    agent.train_seconds = float(state["train_seconds"])
+    agent.rng.bit_generator.state = state["numpy_rng"]
+    torch.set_rng_state(torch.from_numpy(np.array(data.arrays["torch_rng"])))
+    evaluator.load_state(state["evaluation"])
+    env_tree = state.get("env_state")
+    exact = env_tree is not None and can_snapshot(agent.collector.env)
+    if exact:
+        env_arrays = {
+            key[len("envstate.") :]: value for key, value in data.arrays.items() if key.startswith("envstate.")
+        }
+        restore_env_state(agent.collector.env, env_tree, env_arrays)
+    agent.collector.load_state(state["collector"], data.arrays, restore_episodes=exact)
+    agent.pending_optimizer_state = data.optimizer
+    return exact
+
+
+class CheckpointCallback(pl.Callback):
+    """Saves 'last' after the first update, every ``checkpoint_freq`` steps and on new bests."""
+
+    def __init__(self, run: RunDir, evaluator: EvaluationCallback) -> None:
+        self.run = run
+        self.evaluator = evaluator
+        self.last_saved_timesteps = -1
+
+    def save(self, agent: BaseAgent, aliases: tuple[str, ...] = ("last",)) -> str:
+        """Save now and remember when."""
+        self.last_saved_timesteps = agent.collector.timesteps
+        return save_agent_checkpoint(self.run, agent, self.evaluator, aliases)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        assert isinstance(pl_module, BaseAgent)
+        timesteps = pl_module.collector.timesteps
+        first = not (self.run.checkpoints / "last").exists()
+        freq = pl_module.config.checkpoint_freq
+        due = self.last_saved_timesteps < 0 or timesteps // freq > self.last_saved_timesteps // freq
+        if first:
+            self.save(pl_module, ("best", "last"))
+        elif due or trainer.should_stop:
+            self.save(pl_module)

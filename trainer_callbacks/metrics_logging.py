@@ -1,0 +1,24 @@
+"""Sends each epoch's metrics to the CSV log and the console."""
+
+from __future__ import annotations
+
+import lightning as pl
+
+from agents.base import BaseAgent
+from loggers.console import ConsoleLogger
+from loggers.csv_metrics import CsvMetricsLogger
+
+
+class MetricsLoggingCallback(pl.Callback):
+    """Writes ``agent.epoch_metrics`` after evaluation has added its ``val/`` metrics."""
+
+    def __init__(self, console: ConsoleLogger, csv_logger: CsvMetricsLogger) -> None:
+        self.console = console
+        self.csv = csv_logger
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        assert isinstance(pl_module, BaseAgent)
+        metrics = pl_module.epoch_metrics
+        self.csv.log(metrics)
+        self.console.update_progress(pl_module.collector.timesteps)
+        self.console.log_epoch(pl_module.updates, metrics)

@@ -1,0 +1,231 @@
+"""The typed training configuration: every field, its default and its meaning.
+
+``Config`` is the single schema shared by YAML files, CLI overrides,
+``config.json`` in run directories and sweeps. Values pass through
+``utils.config_values.coerce`` so ``1e5`` is a number wherever it is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from utils.config_values import ConfigError, coerce, require
+from utils.schedules import Schedule
+
+ALGOS = ("ppo", "reinforce")
+POLICIES = ("mlp", "cnn")
+ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "leaky_relu")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+VECTORIZATION_MODES = ("auto", "sync", "async", "native")
+OBS_NORMALIZATIONS = (False, "rolling", "static")
+OBS_TYPES = ("rgb", "ram", "objects")
+POLICY_TARGETS = ("returns", "advantages")
+RETURNS_TYPES = ("mc:rtg", "mc:episode")
+ACCELERATORS = ("cpu", "gpu", "auto")
+
+
+def _f(default: Any, help: str, **check: Any) -> Any:
+    """A config field with its one-line meaning and its value checks."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **check})
+    return field(default=default, metadata={"help": help, **check})
+
+
+@dataclass
+class Config:
+    """One training run's settings (see ``python train.py --help-fields``)."""
+
+    # --- identity ---
+    env_id: str = _f("", "Gymnasium id of the environment, e.g. CartPole-v1")
+    algo_id: str = _f("ppo", "algorithm: ppo | reinforce", choices=ALGOS)
+    project_id: str = _f("", "project name for grouping runs; defaults to the YAML file stem")
+    config_id: str = _f("", "where the config came from, '<file stem>:<variant>' (set by the loader)")
+    description: str = _f("", "one line shown by --list-envs")
+    seed: int = _f(42, "seed for the training envs, torch and numpy", min=0)
+    # --- environment ---
+    n_envs: int = _f(8, "number of parallel training environments", min=1)
+    vectorization_mode: str = _f(
+        "auto", "auto | sync | async | native (the env's own vectorized version)", choices=VECTORIZATION_MODES
+    )
+    env_kwargs: dict[str, Any] = _f({}, "keyword arguments passed to gymnasium.make")
+    env_wrappers: list[dict[str, Any]] = _f([], "wrappers applied to each env, as {id: Name, **kwargs}")
+    max_episode_steps: int | None = _f(None, "time limit per episode (None: the env's own)", min=1)
+    frame_stack: int = _f(1, "stack this many consecutive observations (1: no stacking)", min=1)
+    obs_type: str = _f("rgb", "Atari observation type: rgb | ram | objects", choices=OBS_TYPES)
+    normalize_obs: bool | str = _f(
+        False, "false | rolling (or true: running mean/std) | static (scale by the space bounds)"
+    )
+    normalize_reward: bool = _f(False, "scale rewards by a running std of discounted returns")
+    # --- policy ---
+    policy: str = _f("mlp", "network body: mlp | cnn", choices=POLICIES)
+    actor_critic: bool | None = _f(None, "learn a value head (None: yes for ppo and for reinforce with advantages)")
+    hidden_dims: list[int] = _f([64, 64], "hidden layer widths of the MLP")
+    activation: str = _f("tanh", "hidden activation: tanh | relu | gelu | elu | leaky_relu", choices=ACTIVATIONS)
+    # --- training ---
+    max_timesteps: int = _f(100_000, "total env steps to train for", min=1)
+    n_steps: int = _f(128, "steps per env in each rollout (rollout size = n_envs * n_steps)", min=1)
+    batch_size: int | float = _f(64, "minibatch size; a fraction in (0, 1] means that share of the rollout", gt=0)
+    n_epochs: int = _f(10, "passes over each rollout per update", min=1)
+    gamma: float = _f(0.99, "discount factor", min=0.0, max=1.0)
+    gae_lambda: float = _f(0.95, "GAE lambda (1.0: Monte Carlo advantages)", min=0.0, max=1.0)
+    # --- optimization ---
+    optimizer: str = _f("adam", "optimizer: adam | adamw | sgd", choices=OPTIMIZERS)
+    policy_lr: float | Schedule = _f(3e-4, "learning rate (number or schedule)", min=0.0)
+    optimizer_eps: float = _f(1e-5, "epsilon of adam/adamw", gt=0.0)
+    weight_decay: float = _f(0.0, "weight decay", min=0.0)
+    max_grad_norm: float | None = _f(0.5, "clip the global gradient norm to this (None: no clipping)", gt=0.0)
+    # --- PPO ---
+    clip_range: float | Schedule = _f(0.2, "PPO policy ratio clip (number or schedule)", min=0.0)
+    clip_range_vf: float | None = _f(None, "clip value updates to this range around the old values (None: off)", gt=0.0)
+    vf_coef: float | Schedule = _f(0.5, "value loss coefficient (number or schedule)", min=0.0)
+    ent_coef: float | Schedule = _f(0.0, "entropy bonus coefficient (number or schedule)", min=0.0)
+    normalize_advantages: bool = _f(True, "normalize advantages per minibatch")
+    target_kl: float | None = _f(None, "stop the current update's epochs once approx KL exceeds this", gt=0.0)
+    replay_ratio: float = _f(0.0, "PPO+replay: off-policy minibatches per on-policy minibatch (0-8)", min=0.0, max=8.0)
+    replay_buffer_size: int = _f(10_000, "PPO+replay: replay capacity in transitions", min=1)
+    replay_is_clip: float = _f(10.0, "PPO+replay: cap on importance-sampling weights", gt=0.0)
+    # --- REINFORCE ---
+    policy_targets: str = _f(
+        "returns", "REINFORCE target: returns | advantages (returns minus baseline)", choices=POLICY_TARGETS
+    )
+    returns_type: str = _f("mc:rtg", "mc:rtg (reward-to-go) | mc:episode (whole-episode return)", choices=RETURNS_TYPES)
+    # --- evaluation ---
+    eval_freq: int = _f(10_000, "evaluate every this many env steps (0: only at the end)", min=0)
+    eval_episodes: int = _f(10, "episodes per evaluation", min=1)
+    eval_deterministic: bool = _f(True, "evaluate with the most likely action instead of sampling")
+    eval_seed: int | None = _f(None, "base seed of evaluation episodes (None: seed + 1000003)", min=0)
+    reward_threshold: float | None = _f(None, "eval mean that counts as solved (None: the env's registered threshold)")
+    early_stop: bool = _f(True, "stop training once the eval mean reaches reward_threshold")
+    # --- system ---
+    accelerator: str = _f("cpu", "device for training: cpu | gpu | auto", choices=ACCELERATORS)
+    torch_threads: int = _f(1, "torch intra-op threads (1 is fastest for small MLPs)", min=1)
+    checkpoint_freq: int = _f(20_000, "save the 'last' checkpoint every this many env steps", min=1)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # --- derived values ---
+    @property
+    def rollout_size(self) -> int:
+        """Transitions collected per update."""
+        return self.n_envs * self.n_steps
+
+    @property
+    def minibatch_size(self) -> int:
+        """``batch_size`` resolved to a whole number of transitions."""
+        if isinstance(self.batch_size, float) and self.batch_size <= 1.0:
+            return max(1, int(self.rollout_size * self.batch_size))
+        return int(self.batch_size)
+
+    @property
+    def uses_critic(self) -> bool:
+        """Whether the policy has a value head."""
+        if self.actor_critic is not None:
+            return self.actor_critic
+        return self.algo_id == "ppo" or self.policy_targets == "advantages"
+
+    @property
+    def obs_normalization(self) -> str | bool:
+        """``normalize_obs`` with ``true`` spelled ``rolling``."""
+        return "rolling" if self.normalize_obs is True else self.normalize_obs
+
+    # --- checks and conversions ---
+    def validate(self) -> None:
+        """Coerce every field to its type and check values; raise ConfigError naming the key."""
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = coerce(getattr(self, f.name), hints[f.name], f.name)
+            require(value, f.name, f.metadata)
+            setattr(self, f.name, value)
+        if not self.env_id:
+            raise ConfigError("env_id: missing; set env_id: <Gymnasium id> in the config")
+        if self.normalize_obs not in (False, True, "rolling", "static"):
+            raise ConfigError(f"normalize_obs: {self.normalize_obs!r} is not one of false, true, rolling, static")
+        if isinstance(self.batch_size, float) and self.batch_size > 1.0:
+            if not self.batch_size.is_integer():
+                raise ConfigError(f"batch_size: {self.batch_size} must be a whole number or a fraction in (0, 1]")
+            self.batch_size = int(self.batch_size)
+        if self.rollout_size % self.minibatch_size != 0:
+            raise ConfigError(
+                f"batch_size: {self.minibatch_size} does not divide the rollout "
+                f"(n_envs * n_steps = {self.rollout_size}); use a divisor such as "
+                f"{_nearest_divisor(self.rollout_size, self.minibatch_size)}"
+            )
+        if any(width < 1 for width in self.hidden_dims) or not self.hidden_dims:
+            raise ConfigError("hidden_dims: needs at least one layer, every width >= 1, e.g. [64, 64]")
+        if self.algo_id == "ppo" and self.actor_critic is False:
+            raise ConfigError("actor_critic: ppo needs a value head; remove actor_critic: false")
+        if self.policy_targets == "advantages" and self.actor_critic is False:
+            raise ConfigError("policy_targets: advantages needs a value baseline; set actor_critic: true")
+        for index, spec in enumerate(self.env_wrappers):
+            if "id" not in spec:
+                raise ConfigError(f"env_wrappers[{index}]: missing 'id', write {{id: WrapperName, ...}}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping; ``Config.from_dict(c.to_dict())`` equals ``c``."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.to_dict() if isinstance(value, Schedule) else _plain(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        """Build and validate a config; unknown keys are errors with a did-you-mean."""
+        check_known_keys(data)
+        return cls(**dict(data))
+
+    def replace(self, **changes: Any) -> Config:
+        """A validated copy with some fields changed."""
+        check_known_keys(changes)
+        return Config.from_dict({**self.to_dict(), **changes})
+
+
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Config))
+
+
+def field_help() -> dict[str, tuple[str, str]]:
+    """Every field's default (as text) and one-line meaning, for docs and --help."""
+    defaults = Config.__dataclass_fields__
+    rows = {}
+    for name in FIELD_NAMES:
+        f = defaults[name]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        rows[name] = (repr(default), f.metadata["help"])
+    return rows
+
+
+def check_known_keys(data: Mapping[str, Any]) -> None:
+    """Raise ConfigError for the first key that is not a config field."""
+    for key in data:
+        if key not in FIELD_NAMES:
+            close = difflib.get_close_matches(str(key), FIELD_NAMES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "see README 'Configuration' for the fields"
+            raise ConfigError(f"{key}: unknown config field; {hint}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _nearest_divisor(total: int, wanted: int) -> int:
+    divisors = [d for d in range(1, total + 1) if total % d == 0]
+    return min(divisors, key=lambda d: (abs(d - wanted), -d))
+
+
+def load_config(env: str, variant: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """The validated config of ``env:variant`` from ``config/environments``, with overrides applied."""
+    from utils.config_files import load_config_dict
+
+    settings = load_config_dict(env, variant)
+    check_known_keys(overrides or {})
+    return Config.from_dict({**settings, **(overrides or {})})

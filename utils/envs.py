@@ -1,0 +1,118 @@
+"""Building the vectorized training and evaluation environments from a config."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+import gym_envs  # noqa: F401  (registers Bandit-v0)
+from gym_wrappers import EnvWrapperRegistry, apply_wrappers
+from utils.config import Config
+from utils.config_values import ConfigError
+
+MAX_EVAL_ENVS = 16
+
+
+class EnvError(ValueError):
+    """An environment that cannot be built as configured."""
+
+
+def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
+    """The registered spec of ``env_id``, or a one-line error with a did-you-mean."""
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error:
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "check the id in config/environments/*.yaml"
+        raise ConfigError(f"env_id: '{env_id}' is not a registered Gymnasium environment; {hint}") from None
+
+
+def validate_wrappers(config: Config) -> None:
+    """Check every ``env_wrappers`` entry names a registered wrapper with accepted kwargs."""
+    for index, spec in enumerate(config.env_wrappers):
+        try:
+            EnvWrapperRegistry.validate_spec(spec)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"env_wrappers[{index}]: {error}") from None
+
+
+def reward_threshold(config: Config) -> float | None:
+    """The eval mean that counts as solved: the config's, else the env's registered one."""
+    if config.reward_threshold is not None:
+        return config.reward_threshold
+    return env_spec(config.env_id).reward_threshold
+
+
+def resolve_vectorization(config: Config) -> str:
+    """The concrete vectorization mode for the training env."""
+    spec = env_spec(config.env_id)
+    native_ok = spec.vector_entry_point is not None and not config.env_wrappers and config.frame_stack == 1
+    mode = config.vectorization_mode
+    if mode == "auto":
+        return "native" if native_ok else "sync"
+    if mode == "native" and not native_ok:
+        why = (
+            "it has no native vector version"
+            if spec.vector_entry_point is None
+            else "env_wrappers/frame_stack need per-env wrapping"
+        )
+        raise ConfigError(f"vectorization_mode: native is not possible for {config.env_id} ({why}); use sync or async")
+    return mode
+
+
+def _make_kwargs(config: Config, render_mode: str | None) -> dict[str, Any]:
+    kwargs = dict(config.env_kwargs)
+    if config.env_id.startswith("ALE/"):
+        if config.obs_type == "objects":
+            raise ConfigError("obs_type: objects (OCAtari) is not supported yet; use rgb or ram")
+        kwargs.setdefault("obs_type", config.obs_type)
+    if config.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = config.max_episode_steps
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    return kwargs
+
+
+def make_single_env(config: Config, render_mode: str | None = None) -> gym.Env:
+    """One env with the config's wrappers, exactly as each training/eval sub-env is built."""
+    env = gym.make(config.env_id, **_make_kwargs(config, render_mode))
+    env = apply_wrappers(env, config.env_wrappers)
+    if config.frame_stack > 1:
+        env = gym.wrappers.FrameStackObservation(env, config.frame_stack)
+    return env
+
+
+def _env_factory(config: Config, render_mode: str | None) -> Callable[[], gym.Env]:
+    return lambda: make_single_env(config, render_mode)
+
+
+def build_env(
+    config: Config, role: str = "train", n_envs: int | None = None, render_mode: str | None = None
+) -> gym.vector.VectorEnv:
+    """The vectorized env for ``role`` ('train' or 'eval'); eval always uses sync mode.
+
+    All envs use Gymnasium's default next-step autoreset: the step after an
+    episode ends returns the reset observation and its action is ignored.
+    """
+    env_spec(config.env_id)
+    validate_wrappers(config)
+    if role == "eval":
+        mode = "sync"
+        n_envs = n_envs or min(config.eval_episodes, MAX_EVAL_ENVS)
+    else:
+        mode = resolve_vectorization(config)
+        n_envs = n_envs or config.n_envs
+    try:
+        if mode == "native":
+            return gym.make_vec(
+                config.env_id, n_envs, vectorization_mode="vector_entry_point", **_make_kwargs(config, render_mode)
+            )
+        factories = [_env_factory(config, render_mode) for _ in range(n_envs)]
+        if mode == "async":
+            return gym.vector.AsyncVectorEnv(factories)
+        return gym.vector.SyncVectorEnv(factories)
+    except TypeError as error:
+        raise EnvError(f"env_kwargs: {config.env_id} rejected its arguments ({error}); fix env_kwargs") from None

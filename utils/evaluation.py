@@ -1,0 +1,89 @@
+"""Running evaluation episodes with given seeds on a separate vector env.
+
+Each episode is reset with its own seed, so episode ``k`` of an evaluation is
+reproducible on its own (``run_play.py`` with the same seed sees the same
+episode). Sub-envs run one episode per wave; waves repeat until all are done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from utils.normalization import ObsNormalizer
+
+
+@dataclass
+class EvalResult:
+    """Per-episode outcome of one evaluation."""
+
+    seeds: list[int]
+    returns: list[float] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    terminated: list[bool] = field(default_factory=list)
+
+    @property
+    def mean_return(self) -> float:
+        """Mean episode return (the environment's own reward)."""
+        return float(np.mean(self.returns))
+
+    def metrics(self, prefix: str = "val") -> dict[str, float]:
+        """The ``val/roll/*`` metrics of this evaluation."""
+        return {
+            f"{prefix}/roll/ep_rew/mean": self.mean_return,
+            f"{prefix}/roll/ep_rew/std": float(np.std(self.returns)),
+            f"{prefix}/roll/ep_rew/min": float(np.min(self.returns)),
+            f"{prefix}/roll/ep_len/mean": float(np.mean(self.lengths)),
+        }
+
+
+def evaluation_seeds(base_seed: int, eval_index: int, episodes: int) -> list[int]:
+    """Distinct, reproducible seeds for the episodes of evaluation number ``eval_index``."""
+    start = base_seed + eval_index * episodes
+    return list(range(start, start + episodes))
+
+
+@torch.no_grad()
+def evaluate_policy(
+    policy: torch.nn.Module,
+    env: gym.vector.VectorEnv,
+    obs_normalizer: ObsNormalizer,
+    seeds: list[int],
+    deterministic: bool = True,
+    device: torch.device | None = None,
+) -> EvalResult:
+    """Play one episode per seed and report returns, lengths and how each ended."""
+    device = device or torch.device("cpu")
+    result = EvalResult(seeds=list(seeds))
+    n_envs = env.num_envs
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seeds[0]) if seeds else 0)
+    was_training = policy.training
+    policy.eval()
+    for start in range(0, len(seeds), n_envs):
+        wave = list(seeds[start : start + n_envs])
+        padding = [wave[-1] + 10_000 + i for i in range(n_envs - len(wave))]
+        obs, _ = env.reset(seed=wave + padding)
+        active = np.zeros(n_envs, dtype=bool)
+        active[: len(wave)] = True
+        returns = np.zeros(n_envs)
+        lengths = np.zeros(n_envs, dtype=np.int64)
+        ended_by_termination = np.zeros(n_envs, dtype=bool)
+        while active.any():
+            obs_in = torch.as_tensor(obs_normalizer(obs), device=device)
+            actions, _, _ = policy.act(obs_in, deterministic=deterministic, generator=generator)
+            obs, reward, terminated, truncated, info = env.step(actions.cpu().numpy())
+            env_reward = info.get("env_reward", reward)
+            returns += np.where(active, env_reward, 0.0)
+            lengths += active
+            done = (terminated | truncated) & active
+            ended_by_termination |= terminated & active
+            active &= ~done
+        result.returns.extend(returns[: len(wave)].tolist())
+        result.lengths.extend(lengths[: len(wave)].tolist())
+        result.terminated.extend(ended_by_termination[: len(wave)].tolist())
+    policy.train(was_training)
+    return result

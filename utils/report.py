@@ -1,0 +1,195 @@
+"""End-of-run report: learning_curve.png and report.md written next to metrics.csv."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from loggers.csv_metrics import read_metrics_csv
+from loggers.metrics_rules import MetricsRules
+
+TIMESTEPS = "train/cnt/timesteps"
+TRAIN_REWARD = "train/roll/ep_rew/mean"
+VAL_REWARD = "val/roll/ep_rew/mean"
+CURVE_FILE = "learning_curve.png"
+REPORT_FILE = "report.md"
+CONFIG_FIELDS = (
+    "env_id",
+    "algo_id",
+    "n_envs",
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "max_timesteps",
+    "policy_lr",
+    "gamma",
+    "gae_lambda",
+    "clip_range",
+    "ent_coef",
+    "vf_coef",
+    "max_grad_norm",
+    "hidden_dims",
+    "normalize_advantages",
+    "seed",
+)
+# Metrics summarised in the report; True marks those where the maximum is the "best" value.
+MAIN_METRICS: dict[str, bool] = {
+    TRAIN_REWARD: True,
+    VAL_REWARD: True,
+    "val/roll/ep_rew/best": True,
+    "train/roll/ep_len/mean": False,
+    "val/roll/ep_len/mean": False,
+    "train/loss/policy": False,
+    "train/loss/value": False,
+    "train/loss/entropy": False,
+    "train/approx_kl": False,
+    "train/explained_variance": False,
+    "train/time/sps": False,
+}
+
+
+def write_report(run_dir: Path, title: str, config: dict, summary: dict[str, float | str]) -> Path:
+    """Write learning_curve.png and report.md into `run_dir` (both atomically); returns the report path."""
+    run_dir = Path(run_dir)
+    rows = read_metrics_csv(run_dir / "metrics.csv")
+    rules = MetricsRules.load()
+    write_learning_curve(run_dir / CURVE_FILE, rows, summary.get("reward_threshold"))
+    lines = [f"# {title}", ""]
+    lines += [
+        "## Summary",
+        "",
+        *markdown_table(("key", "value"), summary_rows(summary, rules)),
+        "",
+    ]
+    lines += ["## Configuration", "", *config_section(config), ""]
+    lines += ["## Metrics", "", *metrics_section(rows, rules), ""]
+    lines += ["## Learning curve", "", f"![learning curve]({CURVE_FILE})", ""]
+    report_path = run_dir / REPORT_FILE
+    atomic_write(report_path, lambda tmp: tmp.write_text("\n".join(lines)))
+    return report_path
+
+
+def curve_points(rows: list[dict[str, float]], metric: str) -> tuple[list[float], list[float]]:
+    """(timesteps, values) for rows holding `metric`; rows without timesteps reuse the last seen count."""
+    xs: list[float] = []
+    ys: list[float] = []
+    last_step: float | None = None
+    for row in rows:
+        last_step = row.get(TIMESTEPS, last_step)
+        value = row.get(metric)
+        if last_step is not None and value is not None and math.isfinite(value):
+            xs.append(last_step)
+            ys.append(value)
+    return xs, ys
+
+
+def write_learning_curve(path: Path, rows: list[dict[str, float]], threshold: float | str | None) -> None:
+    """Plot train/val mean episode reward against env steps, with the reward threshold dashed if known."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    plotted = False
+    for metric, label, style in (
+        (TRAIN_REWARD, "train", "-"),
+        (VAL_REWARD, "eval", "o-"),
+    ):
+        xs, ys = curve_points(rows, metric)
+        if xs:
+            axes.plot(xs, ys, style, label=label, markersize=3)
+            plotted = True
+    if isinstance(threshold, int | float) and math.isfinite(threshold):
+        axes.axhline(float(threshold), linestyle="--", color="gray", label="reward threshold")
+        plotted = True
+    if not plotted:
+        axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
+    else:
+        axes.legend(loc="best")
+    axes.set_xlabel("env steps")
+    axes.set_ylabel("mean episode reward")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png"))
+
+
+def summary_rows(summary: Mapping[str, float | str], rules: MetricsRules) -> list[tuple[str, str]]:
+    """Summary entries as display strings; numbers use the metric rules' precision."""
+    return [(key, value if isinstance(value, str) else rules.format(key, value)) for key, value in summary.items()]
+
+
+def config_section(config: Mapping) -> list[str]:
+    """Markdown table of the key config fields that exist (top level, or one level into nested sections)."""
+    rows = []
+    for field in CONFIG_FIELDS:
+        value = find_config_value(config, field)
+        if value is not None:
+            rows.append((field, compact(value)))
+    return markdown_table(("field", "value"), rows) if rows else ["_no key config fields found_"]
+
+
+def find_config_value(config: Mapping, field: str) -> object | None:
+    """Value of `field` at the top level of `config`, else in its first nested mapping that has it."""
+    if field in config:
+        return config[field]
+    for section in config.values():
+        if isinstance(section, Mapping) and field in section:
+            return section[field]
+    return None
+
+
+def compact(value: object) -> str:
+    """One-line rendering for config values: schedules as `k=v, ...`, floats in short form."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={compact(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(compact(item) for item in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def metrics_section(rows: list[dict[str, float]], rules: MetricsRules) -> list[str]:
+    """Final and best values of the main metrics, or a note when there is nothing yet."""
+    lines: list[str] = []
+    if not any(VAL_REWARD in row for row in rows):
+        lines += ["_no evaluation yet_", ""]
+    table_rows = []
+    for metric, higher_is_best in MAIN_METRICS.items():
+        xs, ys = curve_points(rows, metric)
+        if not ys:
+            continue
+        final = rules.format(metric, ys[-1])
+        best, best_step = "—", "—"
+        if higher_is_best:
+            index = max(range(len(ys)), key=ys.__getitem__)
+            best, best_step = rules.format(metric, ys[index]), f"{xs[index]:,.0f}"
+        table_rows.append((metric, final, best, best_step))
+    if not table_rows:
+        return [*lines, "_no metrics logged yet_"]
+    return lines + markdown_table(("metric", "final", "best", "best at step"), table_rows)
+
+
+def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Pipe-table lines with `|` in cells escaped."""
+
+    def cells(values: tuple[str, ...]) -> str:
+        return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
+
+    return [cells(header), "|" + "---|" * len(header), *(cells(row) for row in rows)]
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call `write` on a temp file beside `path`, then os.replace it into place."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp_name))
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

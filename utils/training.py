@@ -1,0 +1,166 @@
+"""Training end to end: envs, agent, Lightning trainer, callbacks, run directory, report."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+import lightning as pl
+import torch
+from torch.utils.data import DataLoader
+
+from agents import AGENTS
+from loggers.console import ConsoleLogger
+from loggers.csv_metrics import CsvMetricsLogger, read_metrics_csv
+from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
+from trainer_callbacks.evaluation import EvaluationCallback
+from trainer_callbacks.metrics_logging import MetricsLoggingCallback
+from trainer_callbacks.stop_request import StopRequestCallback
+from utils.checkpoints import read_checkpoint, resolve_checkpoint
+from utils.config import Config
+from utils.envs import build_env, reward_threshold
+from utils.report import write_report
+from utils.runs import RunDir, create_run, point_last
+
+
+@dataclass
+class TrainingResult:
+    """What a finished (or stopped) training run produced."""
+
+    run: RunDir
+    timesteps: int
+    best_eval_return: float | None
+    last_eval_return: float | None
+    solved: bool
+    interrupted: bool
+
+
+def _quiet_lightning() -> None:
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+    warnings.filterwarnings("ignore", message=".*`training_step` returned `None`.*")
+
+
+def _accelerator(config: Config) -> str:
+    if config.accelerator == "gpu" and not torch.cuda.is_available():
+        from utils.config_values import ConfigError
+
+        raise ConfigError("accelerator: gpu requested but no CUDA device is visible; use accelerator: cpu")
+    return config.accelerator
+
+
+def _session_log(run: RunDir) -> logging.Logger:
+    logger = logging.getLogger(f"gymnasium_solver.run.{run.run_id}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not os.environ.get("VIBES_DISABLE_SESSION_LOGS"):
+        handler = logging.FileHandler(run.logs / "train.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger.addHandler(handler)
+    return logger
+
+
+def _trim_metrics(run: RunDir, last_epoch: int) -> None:
+    """Drop metric rows logged after the checkpoint a resumed run continues from."""
+    rows = [row for row in read_metrics_csv(run.metrics_csv) if row.get("train/cnt/epoch", 0) <= last_epoch]
+    temp = run.metrics_csv.with_name(".metrics.csv.rewrite")
+    temp.unlink(missing_ok=True)
+    writer = CsvMetricsLogger(temp)
+    for row in rows:
+        writer.log(row)
+    writer.close()
+    os.replace(temp, run.metrics_csv)
+
+
+def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> TrainingResult:
+    """Train ``config`` into a new run directory (or continue ``resume``) and write its report."""
+    _quiet_lightning()
+    torch.set_num_threads(config.torch_threads)
+    torch.manual_seed(config.seed)
+    accelerator = _accelerator(config)
+    train_env = build_env(config, "train")
+    eval_env = build_env(config, "eval")
+    threshold = reward_threshold(config)
+    agent = AGENTS[config.algo_id](config, train_env)
+
+    run = resume if resume is not None else create_run(config.to_dict())
+    log = _session_log(run)
+    if resume is not None:
+        from utils.runs import write_json_atomic
+
+        write_json_atomic(run.config_path, config.to_dict())
+        point_last(run, run.path.parent)
+
+    def save_best(current: pl.LightningModule) -> None:
+        checkpoints.save(current, ("best", "last"))
+        log.info("new best eval %.3f at %d steps", evaluator.best_return, current.collector.timesteps)
+
+    evaluator = EvaluationCallback(config, eval_env, threshold, save_best)
+    checkpoints = CheckpointCallback(run, evaluator)
+    exact_resume = False
+    if resume is not None:
+        data = read_checkpoint(resolve_checkpoint(run.checkpoints, "last"))
+        exact_resume = restore_agent(agent, evaluator, data)
+        checkpoints.last_saved_timesteps = agent.collector.timesteps
+        _trim_metrics(run, agent.updates)
+        log.info("resumed from %s (exact env state: %s)", data.path.name, exact_resume)
+
+    total_epochs = math.ceil(config.max_timesteps / config.rollout_size)
+    remaining = max(total_epochs - agent.updates, 0)
+    console = ConsoleLogger(config.max_timesteps, quiet=quiet)
+    csv_logger = CsvMetricsLogger(run.metrics_csv)
+    stopper = StopRequestCallback()
+    title = f"{config.config_id or config.env_id}  run {run.run_id}"
+    console.start(title)
+    console.update_progress(agent.collector.timesteps)
+    if resume is not None and not exact_resume and not quiet:
+        console.console.print("resume: this env's state cannot be saved, so episodes restart from a reset")
+    log.info("training %s for %d steps (%d updates left)", title, config.max_timesteps, remaining)
+
+    trainer = pl.Trainer(
+        max_epochs=remaining,
+        accelerator=accelerator,
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=[evaluator, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
+    )
+    stopper.install()
+    try:
+        if remaining > 0:
+            trainer.fit(agent, train_dataloaders=DataLoader([0], batch_size=None))
+    finally:
+        stopper.uninstall()
+        csv_logger.close()
+    if agent.updates > 0:
+        save_agent_checkpoint(run, agent, evaluator, ("last",))
+    train_env.close()
+    eval_env.close()
+
+    last = evaluator.last_result.mean_return if evaluator.last_result else None
+    best = evaluator.best_return if evaluator.eval_count else None
+    summary: dict[str, float | str] = {
+        "run_id": run.run_id,
+        "timesteps": agent.collector.timesteps,
+        "updates": agent.updates,
+        "train_seconds": round(agent.train_seconds, 2),
+        "status": "stopped by Ctrl-C" if stopper.requested else ("solved" if evaluator.solved else "finished"),
+    }
+    if last is not None:
+        summary["eval_return_last"] = round(last, 3)
+        summary["eval_return_best"] = round(best, 3)
+    if threshold is not None:
+        summary["reward_threshold"] = threshold
+    report = write_report(run.path, title, config.to_dict(), summary)
+    summary["report"] = str(report)
+    console.finish(summary)
+    log.info("finished: %s", summary)
+    return TrainingResult(run, agent.collector.timesteps, best, last, evaluator.solved, stopper.requested)
