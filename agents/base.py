@@ -70,6 +70,20 @@ class BaseAgent(pl.LightningModule):
         """The scalar loss of one minibatch and the statistics to log (detached)."""
         raise NotImplementedError
 
+    def extra_minibatches(self) -> list[dict[str, torch.Tensor]]:
+        """Off-policy minibatches to train on after each on-policy one (none by default)."""
+        return []
+
+    def after_update(self, data: dict[str, torch.Tensor]) -> None:
+        """Called with the flat rollout once its update is done."""
+
+    def extra_state(self) -> dict[str, np.ndarray]:
+        """Algorithm-specific arrays to checkpoint."""
+        return {}
+
+    def load_extra_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what ``extra_state`` saved."""
+
     # --- Lightning ---
     def configure_optimizers(self) -> torch.optim.Optimizer:
         lr = scheduled_value(self.config.policy_lr, 0, self.config.max_timesteps)
@@ -90,6 +104,7 @@ class BaseAgent(pl.LightningModule):
         data = self._flatten(rollout, advantages, returns)
         self.policy.train()
         update_stats = self._optimize(data)
+        self.after_update(data)
         self.updates += 1
         self.train_seconds += time.perf_counter() - started
         self.epoch_metrics = self._epoch_metrics(rollout, returns, update_stats)
@@ -132,13 +147,15 @@ class BaseAgent(pl.LightningModule):
             stop = False
             for start in range(0, size, batch_size):
                 batch = {key: value[order[start : start + batch_size]] for key, value in data.items()}
-                loss, stats = self.loss(batch)
-                optimizer.zero_grad(set_to_none=True)
-                self.manual_backward(loss)
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
-                optimizer.step()
-                names = [*stats, "grad_norm"]
-                history.append(torch.stack([*stats.values(), grad_norm.detach()]))
+                for minibatch in (batch, *self.extra_minibatches()):
+                    loss, stats = self.loss(minibatch)
+                    optimizer.zero_grad(set_to_none=True)
+                    self.manual_backward(loss)
+                    grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+                    optimizer.step()
+                    if "off_policy" not in minibatch:
+                        names = [*stats, "grad_norm"]
+                        history.append(torch.stack([*stats.values(), grad_norm.detach()]))
                 if config.target_kl is not None and float(stats["approx_kl"]) > config.target_kl:
                     stop = True
                     break

@@ -26,6 +26,7 @@ def save_agent_checkpoint(
         env_tree, env_arrays = capture_env_state(env)
         arrays.update({f"envstate.{key}": value for key, value in env_arrays.items()})
     arrays["torch_rng"] = torch.get_rng_state().numpy()
+    arrays.update(agent.extra_state())
     state: dict[str, Any] = {
         "updates": agent.updates,
         "timesteps": agent.collector.timesteps,
@@ -62,6 +63,7 @@ def restore_agent(agent: BaseAgent, evaluator: EvaluationCallback, data: Checkpo
         }
         restore_env_state(agent.collector.env, env_tree, env_arrays)
     agent.collector.load_state(state["collector"], data.arrays, restore_episodes=exact)
+    agent.load_extra_state(data.arrays)
     agent.pending_optimizer_state = data.optimizer
     return exact
 

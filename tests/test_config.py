@@ -1,0 +1,269 @@
+"""The typed Config: coercion, validation messages, round trips and the YAML loader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from utils.config import FIELD_NAMES, Config, field_help, load_config
+from utils.config_files import list_config_ids, load_config_dict, parse_override, split_config_id
+from utils.config_values import ConfigError
+from utils.envs import env_spec, validate_wrappers
+from utils.schedules import Schedule
+
+
+def test_defaults_are_valid_once_an_env_id_is_given() -> None:
+    config = Config(env_id="CartPole-v1")
+    assert config.env_id == "CartPole-v1"
+    assert config.rollout_size == 8 * 128
+    assert config.minibatch_size == 64
+
+
+def test_missing_env_id_is_an_error_naming_env_id() -> None:
+    with pytest.raises(ConfigError, match="env_id"):
+        Config()
+
+
+@pytest.mark.parametrize("written", [1e5, "1e5", "100_000", 100000.0])
+def test_max_timesteps_in_scientific_notation_becomes_an_int(written: object) -> None:
+    config = Config(env_id="CartPole-v1", max_timesteps=written)
+    assert config.max_timesteps == 100000
+    assert type(config.max_timesteps) is int
+
+
+def test_pyyaml_reads_1e5_as_text_and_the_config_still_gets_a_number() -> None:
+    raw = yaml.safe_load("max_timesteps: 1e5\npolicy_lr: 3e-4\n")
+    assert raw == {"max_timesteps": "1e5", "policy_lr": "3e-4"}  # PyYAML's YAML 1.1 float rule
+    config = Config.from_dict({"env_id": "CartPole-v1", **raw})
+    assert config.max_timesteps == 100000
+    assert config.policy_lr == pytest.approx(3e-4)
+
+
+def test_schedule_fields_survive_a_json_round_trip_exactly() -> None:
+    config = Config(
+        env_id="CartPole-v1",
+        policy_lr={"start": "1e-3", "end": 0},
+        clip_range={"start": 0.2, "end": 0.05, "from": 0.1, "to": 50000, "schedule": "cosine"},
+        ent_coef=0.01,
+    )
+    assert config.policy_lr == Schedule(start=0.001, end=0.0)
+    assert config.clip_range == Schedule(start=0.2, end=0.05, begin=0.1, finish=50000.0, kind="cosine")
+    restored = Config.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert restored.policy_lr == config.policy_lr
+    assert restored.clip_range == config.clip_range
+    assert restored.ent_coef == 0.01
+    assert restored == config
+    assert restored.to_dict() == config.to_dict()
+
+
+def test_fractional_batch_size_is_that_share_of_the_rollout() -> None:
+    config = Config(env_id="CartPole-v1", n_envs=8, n_steps=32, batch_size=0.5)
+    assert config.minibatch_size == 128  # 0.5 * 8 * 32
+
+
+@pytest.mark.xfail(
+    reason="BUG: batch_size 1.0 (used by the shipped reinforce configs) is coerced to int 1, "
+    "so it means 1 transition instead of the whole rollout",
+    strict=True,
+)
+def test_batch_size_one_point_zero_means_the_whole_rollout() -> None:
+    config = Config(env_id="CartPole-v1", n_envs=8, n_steps=32, batch_size=1.0)
+    assert config.minibatch_size == 256
+
+
+def test_fractional_batch_size_that_does_not_divide_the_rollout_is_an_error() -> None:
+    # 0.25 of 3 * 10 = 30 transitions is 7 (rounded down), and 7 does not divide 30.
+    with pytest.raises(ConfigError, match="batch_size"):
+        Config(env_id="CartPole-v1", n_envs=3, n_steps=10, batch_size=0.25)
+
+
+def test_batch_size_not_dividing_the_rollout_names_batch_size_and_suggests_a_divisor() -> None:
+    # Rollout 8 * 32 = 256; divisors near 100 are 64 (off by 36) and 128 (off by 28).
+    with pytest.raises(ConfigError) as error:
+        Config(env_id="CartPole-v1", n_envs=8, n_steps=32, batch_size=100)
+    message = str(error.value)
+    assert message.startswith("batch_size")
+    assert "256" in message
+    assert "128" in message
+
+
+def test_unknown_key_suggests_the_closest_field() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'policy_lr'"):
+        Config.from_dict({"env_id": "CartPole-v1", "polcy_lr": 0.001})
+
+
+def test_replace_rejects_unknown_keys_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'n_envs'"):
+        Config(env_id="CartPole-v1").replace(n_env=4)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("n_envs", "x", r"n_envs: 'x' is not a whole number"),
+        ("n_envs", 2.5, r"n_envs: 2.5 is not a whole number"),
+        ("n_envs", 0, r"n_envs: 0 is too small; it must be >= 1"),
+        ("gamma", 2, r"gamma: 2.0 is too large; it must be <= 1"),
+        ("algo_id", "ppp", r"algo_id: 'ppp' is not allowed; did you mean 'ppo'"),
+        ("normalize_obs", "sometimes", r"normalize_obs: 'sometimes'"),
+        ("normalize_reward", "yes", r"normalize_reward"),
+        ("hidden_dims", "64", r"hidden_dims"),
+    ],
+)
+def test_wrong_values_raise_one_line_errors_naming_the_key(key: str, value: object, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected) as error:
+        Config(env_id="CartPole-v1", **{key: value})
+    assert "\n" not in str(error.value)
+
+
+def test_ppo_without_a_value_head_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="actor_critic"):
+        Config(env_id="CartPole-v1", algo_id="ppo", actor_critic=False)
+
+
+def test_every_field_has_a_non_empty_one_line_help() -> None:
+    rows = field_help()
+    assert list(rows) == list(FIELD_NAMES)
+    for name, (default, help_text) in rows.items():
+        assert help_text.strip(), name
+        assert "\n" not in help_text, name
+        assert isinstance(default, str), name
+
+
+def test_help_shows_the_default_of_a_field() -> None:
+    assert field_help()["n_envs"][0] == "8"
+    assert field_help()["hidden_dims"][0] == "[64, 64]"
+
+
+def test_load_config_sets_project_id_and_config_id_from_the_file() -> None:
+    config = load_config("CartPole-v1", "ppo")
+    assert config.project_id == "CartPole-v1"
+    assert config.config_id == "CartPole-v1:ppo"
+    assert config.env_id == "CartPole-v1"
+    assert config.algo_id == "ppo"
+
+
+def test_load_config_applies_overrides_on_top_of_the_file() -> None:
+    config = load_config("CartPole-v1", "ppo", overrides={"n_envs": 16, "gamma": 0.5})
+    assert config.n_envs == 16
+    assert config.gamma == 0.5
+    assert config.n_steps == 32  # still the file's value
+
+
+def test_unknown_environment_error_suggests_the_closest_file() -> None:
+    with pytest.raises(ConfigError, match="unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'"):
+        load_config("CartPol-v1", "ppo")
+
+
+def test_unknown_variant_error_suggests_the_closest_variant_and_lists_them() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config("CartPole-v1", "ppp")
+    message = str(error.value)
+    assert "no variant 'ppp'" in message
+    assert "did you mean 'ppo'" in message
+    assert "reinforce" in message
+
+
+def test_split_config_id_separates_env_and_variant() -> None:
+    assert split_config_id("CartPole-v1:ppo") == ("CartPole-v1", "ppo")
+    assert split_config_id("CartPole-v1") == ("CartPole-v1", None)
+    with pytest.raises(ConfigError, match="malformed"):
+        split_config_id("CartPole-v1:")
+
+
+YAML_WITH_MERGES = """\
+_base: &base
+  env_id: CartPole-v1
+  n_envs: 4
+  n_steps: 16
+  gamma: 0.9
+
+fast: &fast
+  <<: *base
+  algo_id: ppo
+  n_envs: 2
+  description: overrides n_envs
+
+faster:
+  <<: *fast
+  gamma: 0.5
+"""
+
+
+def _write_config_dir(tmp_path: Path) -> Path:
+    (tmp_path / "MyCart.yaml").write_text(YAML_WITH_MERGES)
+    return tmp_path
+
+
+def test_yaml_variant_overrides_values_merged_from_the_base(tmp_path: Path) -> None:
+    directory = _write_config_dir(tmp_path)
+    fast = load_config_dict("MyCart", "fast", directory=directory)
+    assert fast["n_envs"] == 2  # the variant's own value wins over <<: *base
+    assert fast["n_steps"] == 16  # inherited from the base
+    assert fast["gamma"] == 0.9
+    assert fast["project_id"] == "MyCart"
+    assert fast["config_id"] == "MyCart:fast"
+
+
+def test_yaml_merge_chains_through_two_anchors(tmp_path: Path) -> None:
+    directory = _write_config_dir(tmp_path)
+    faster = load_config_dict("MyCart", "faster", directory=directory)
+    assert faster["gamma"] == 0.5
+    assert faster["n_envs"] == 2
+    assert faster["n_steps"] == 16
+    assert faster["config_id"] == "MyCart:faster"
+
+
+def test_underscore_blocks_are_not_variants(tmp_path: Path) -> None:
+    directory = _write_config_dir(tmp_path)
+    ids = [config_id for config_id, _ in list_config_ids(directory=directory)]
+    assert ids == ["MyCart:fast", "MyCart:faster"]
+
+
+def test_default_variant_is_the_first_when_there_is_no_ppo(tmp_path: Path) -> None:
+    directory = _write_config_dir(tmp_path)
+    assert load_config_dict("MyCart", directory=directory)["config_id"] == "MyCart:fast"
+
+
+def test_config_file_can_be_found_by_its_env_id(tmp_path: Path) -> None:
+    directory = _write_config_dir(tmp_path)
+    assert load_config_dict("CartPole-v1", "fast", directory=directory)["project_id"] == "MyCart"
+
+
+def test_invalid_yaml_error_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "Broken.yaml").write_text("ppo:\n  env_id: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"Broken.yaml line \d+: invalid YAML"):
+        load_config_dict("Broken", "ppo", directory=tmp_path)
+
+
+def test_parse_override_reads_the_value_as_yaml_mapping() -> None:
+    key, value = parse_override("policy_lr={start: 1e-3, end: 0}")
+    assert key == "policy_lr"
+    assert value == {"start": "1e-3", "end": 0}
+    config = Config(env_id="CartPole-v1").replace(**{key: value})
+    assert config.policy_lr == Schedule(start=0.001, end=0.0)
+
+
+def test_parse_override_reads_scalars_and_lists() -> None:
+    assert parse_override("n_envs=4") == ("n_envs", 4)
+    assert parse_override("hidden_dims=[32, 32]") == ("hidden_dims", [32, 32])
+    assert parse_override("max_grad_norm=") == ("max_grad_norm", None)
+
+
+def test_parse_override_without_equals_is_an_error_showing_the_syntax() -> None:
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_override("n_envs")
+
+
+@pytest.mark.parametrize("config_id", [config_id for config_id, _ in list_config_ids()])
+def test_every_shipped_config_loads_and_validates(config_id: str) -> None:
+    env, variant = split_config_id(config_id)
+    config = load_config(env, variant)
+    assert config.config_id == config_id
+    assert config.rollout_size % config.minibatch_size == 0
+    env_spec(config.env_id)  # the env id is registered
+    validate_wrappers(config)  # every wrapper exists and accepts its kwargs
+    assert Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
