@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Train a PPO or REINFORCE agent from config/environments/<env>.yaml.",
         epilog="examples: python train.py CartPole-v1:ppo -q | python train.py --resume @last | "
-        "python train.py CartPole-v1:ppo --set n_envs=4 --set policy_lr='{start: 1e-3, end: 0}'",
+        "python train.py CartPole-v1:ppo --set n_envs=16 --set policy_lr='{start: 1e-3, end: 0}'",
     )
     parser.add_argument(
         "config", nargs="?", help=f"<env>:<variant>, e.g. CartPole-v1:ppo (default {DEFAULT_CONFIG_ID})"

@@ -18,4 +18,3 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "runs"
     monkeypatch.setenv("GYMSOLVER_RUNS_DIR", str(path))
     return path
-

@@ -64,11 +64,6 @@ def test_fractional_batch_size_is_that_share_of_the_rollout() -> None:
     assert config.minibatch_size == 128  # 0.5 * 8 * 32
 
 
-@pytest.mark.xfail(
-    reason="BUG: batch_size 1.0 (used by the shipped reinforce configs) is coerced to int 1, "
-    "so it means 1 transition instead of the whole rollout",
-    strict=True,
-)
 def test_batch_size_one_point_zero_means_the_whole_rollout() -> None:
     config = Config(env_id="CartPole-v1", n_envs=8, n_steps=32, batch_size=1.0)
     assert config.minibatch_size == 256

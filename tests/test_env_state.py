@@ -10,7 +10,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from utils.config import load_config
 from utils.env_state import can_snapshot, capture_env_state, restore_env_state
+from utils.envs import build_env
 
 N_ENVS = 4
 FOLLOW_STEPS = 80  # random CartPole episodes last ~20 steps, so every env ends at least once
@@ -113,6 +115,23 @@ def test_state_captured_right_after_an_episode_end_replays_the_autoreset(name: s
     _assert_same(expected, _play(fresh, follow))
 
 
+def test_env_built_from_a_shaped_config_replays_shaped_rewards_after_restore() -> None:
+    config = load_config("CartPole-v1", "ppo_rewardshaped", overrides={"n_envs": N_ENVS, "batch_size": 32})
+    env = build_env(config)
+    assert can_snapshot(env)
+    env.reset(seed=0)
+    _play(env, _random_actions(env, 17, seed=9))
+    tree, arrays = capture_env_state(env)
+    actions = _random_actions(env, FOLLOW_STEPS, seed=10)
+    expected = _play(env, actions)
+    assert (_ended_episodes(expected) >= 1).all()
+
+    fresh = build_env(config)
+    fresh.reset(seed=5)
+    restore_env_state(fresh, tree, arrays)
+    _assert_same(expected, _play(fresh, actions))
+
+
 def test_captured_state_survives_json_and_npz_round_trips(tmp_path: Path) -> None:
     env = _sync_cartpole()
     env.reset(seed=0)
@@ -147,6 +166,7 @@ def test_pure_python_envs_can_be_snapshotted() -> None:
     assert can_snapshot(_sync_frozenlake())
 
 
+@pytest.mark.filterwarnings("ignore:builtin type:DeprecationWarning")
 def test_box2d_envs_cannot_be_snapshotted() -> None:
     env = gym.vector.SyncVectorEnv([lambda: gym.make("LunarLander-v3") for _ in range(2)])
     assert can_snapshot(env) is False

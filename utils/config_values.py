@@ -36,6 +36,8 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
         if type(None) in options:
             return None
         raise ConfigError(f"{key}: must not be empty (null); give a {_describe(hint)}")
+    if isinstance(value, float) and float in options:
+        return _coerce_one(value, float, key)  # 1.0 written as a float stays a float (batch_size: 1.0 = whole rollout)
     errors = []
     for option in sorted(options, key=_try_order):
         if option is type(None):

@@ -1,0 +1,148 @@
+"""The MLP policy: shapes, action selection, log-probabilities, input encoding, critic on/off."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+
+from agents.policies import MLPPolicy, build_policy, obs_input_size
+from utils.config import Config
+from utils.config_values import ConfigError
+
+CARTPOLE_OBS = spaces.Box(-np.inf, np.inf, shape=(4,), dtype=np.float32)
+THREE_ACTIONS = spaces.Discrete(3)
+
+
+def _config(**changes) -> Config:
+    return Config(env_id="CartPole-v1", hidden_dims=[16, 8], **changes)
+
+
+def _policy(obs_space: spaces.Space = CARTPOLE_OBS, action_space: spaces.Space = THREE_ACTIONS, **changes):
+    torch.manual_seed(0)
+    return MLPPolicy(obs_space, action_space, _config(**changes))
+
+
+def test_act_returns_one_action_log_prob_and_value_per_observation() -> None:
+    policy = _policy()
+    obs = torch.randn(5, 4)
+    actions, log_probs, values = policy.act(obs)
+    assert actions.shape == (5,) and actions.dtype == torch.int64
+    assert log_probs.shape == (5,)
+    assert values.shape == (5,)
+    assert ((actions >= 0) & (actions < 3)).all()
+    assert (log_probs <= 0).all()
+
+
+def test_evaluate_and_value_shapes_match_the_batch() -> None:
+    policy = _policy()
+    obs = torch.randn(7, 4)
+    log_prob, entropy, values = policy.evaluate(obs, torch.zeros(7, dtype=torch.int64))
+    assert log_prob.shape == entropy.shape == values.shape == (7,)
+    assert policy.value(obs).shape == (7,)
+    torch.testing.assert_close(policy.value(obs), values)
+
+
+def test_network_layer_widths_follow_hidden_dims() -> None:
+    policy = _policy()
+    actor_widths = [layer.out_features for layer in policy.actor if isinstance(layer, torch.nn.Linear)]
+    critic_widths = [layer.out_features for layer in policy.critic if isinstance(layer, torch.nn.Linear)]
+    assert actor_widths == [16, 8, 3]
+    assert critic_widths == [16, 8, 1]
+
+
+def test_deterministic_act_picks_the_most_likely_action() -> None:
+    policy = _policy()
+    with torch.no_grad():
+        for layer in policy.actor:  # make the logits depend strongly on the input
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.mul_(100.0)
+        obs = torch.randn(64, 4)
+        logits = policy.actor(obs)
+    actions, log_probs, _ = policy.act(obs, deterministic=True)
+    torch.testing.assert_close(actions, logits.argmax(dim=-1))
+    torch.testing.assert_close(log_probs, torch.log_softmax(logits, dim=-1).max(dim=-1).values)
+    assert len(set(actions.tolist())) > 1  # the test covers more than one action
+
+
+def test_sampling_with_the_same_generator_seed_repeats_the_actions() -> None:
+    policy = _policy()
+    obs = torch.randn(32, 4)
+    first = policy.act(obs, generator=torch.Generator().manual_seed(3))[0]
+    second = policy.act(obs, generator=torch.Generator().manual_seed(3))[0]
+    torch.testing.assert_close(first, second)
+
+
+def test_evaluate_log_probs_over_all_actions_sum_to_one() -> None:
+    policy = _policy()
+    obs = torch.randn(6, 4)
+    per_action = torch.stack([policy.evaluate(obs, torch.full((6,), a))[0] for a in range(3)], dim=-1)
+    torch.testing.assert_close(per_action.exp().sum(-1), torch.ones(6))
+
+
+def test_evaluate_entropy_matches_the_distribution_of_its_log_probs() -> None:
+    policy = _policy()
+    obs = torch.randn(6, 4)
+    per_action = torch.stack([policy.evaluate(obs, torch.full((6,), a))[0] for a in range(3)], dim=-1)
+    _, entropy, _ = policy.evaluate(obs, torch.zeros(6, dtype=torch.int64))
+    torch.testing.assert_close(entropy, -(per_action.exp() * per_action).sum(-1))
+    assert (entropy <= np.log(3) + 1e-6).all()
+
+
+def test_evaluate_agrees_with_the_log_prob_recorded_by_act() -> None:
+    policy = _policy()
+    obs = torch.randn(10, 4)
+    actions, log_probs, _ = policy.act(obs, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(policy.evaluate(obs, actions)[0], log_probs)
+
+
+def test_evaluate_has_gradients_for_the_update() -> None:
+    policy = _policy()
+    log_prob, _, values = policy.evaluate(torch.randn(4, 4), torch.zeros(4, dtype=torch.int64))
+    (log_prob.sum() + values.sum()).backward()
+    assert all(p.grad is not None for p in policy.parameters())
+
+
+def test_discrete_observations_are_one_hot_encoded() -> None:
+    frozenlake = gym.make("FrozenLake-v1")
+    policy = _policy(frozenlake.observation_space, frozenlake.action_space)
+    assert obs_input_size(frozenlake.observation_space) == 16
+    features = policy.encode(torch.tensor([0, 5, 15]))
+    expected = torch.zeros(3, 16)
+    expected[0, 0] = expected[1, 5] = expected[2, 15] = 1.0
+    torch.testing.assert_close(features, expected)
+    actions, _, values = policy.act(torch.tensor([0, 5, 15]))
+    assert actions.shape == values.shape == (3,)
+    assert ((actions >= 0) & (actions < 4)).all()
+
+
+def test_policy_only_reinforce_has_no_critic_and_zero_values() -> None:
+    policy = _policy(algo_id="reinforce", policy_targets="returns")
+    assert policy.has_critic is False
+    assert policy.critic is None
+    obs = torch.randn(5, 4)
+    torch.testing.assert_close(policy.value(obs), torch.zeros(5))
+    assert torch.equal(policy.act(obs)[2], torch.zeros(5))
+    assert torch.equal(policy.evaluate(obs, torch.zeros(5, dtype=torch.int64))[2], torch.zeros(5))
+
+
+def test_reinforce_with_advantages_has_a_critic() -> None:
+    assert _policy(algo_id="reinforce", policy_targets="advantages").has_critic
+
+
+def test_continuous_action_space_is_rejected_naming_the_space() -> None:
+    box = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+    with pytest.raises(ConfigError, match=r"action space Box\(.*\(2,\).*only Discrete"):
+        MLPPolicy(CARTPOLE_OBS, box, _config())
+
+
+def test_unsupported_observation_space_is_rejected_naming_the_space() -> None:
+    with pytest.raises(ConfigError, match="observation space Tuple"):
+        MLPPolicy(spaces.Tuple((spaces.Discrete(2), spaces.Discrete(3))), THREE_ACTIONS, _config())
+
+
+def test_build_policy_refuses_the_unavailable_cnn_body() -> None:
+    with pytest.raises(ConfigError, match="policy: cnn"):
+        build_policy(CARTPOLE_OBS, THREE_ACTIONS, _config(policy="cnn"))
