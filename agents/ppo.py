@@ -6,18 +6,12 @@ import numpy as np
 import torch
 
 from agents.base import BaseAgent, masked_mean
-from agents.replay import ReplayBuffer
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
 
 
 class PPO(BaseAgent):
-    """Proximal Policy Optimization with an actor-critic policy (optionally with replay)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.replay = ReplayBuffer(self.config.replay_buffer_size) if self.config.replay_ratio > 0 else None
-        self.replay_credit = 0.0
+    """Proximal Policy Optimization with an actor-critic policy (optionally with replay, see ``BaseAgent``)."""
 
     def compute_targets(self, rollout: Rollout) -> tuple[np.ndarray, np.ndarray]:
         return compute_gae(
@@ -70,26 +64,3 @@ class PPO(BaseAgent):
             "clip_fraction": clip_fraction,
         }
         return loss, stats
-
-    # --- PPO+replay: earlier rollouts' transitions, importance-weighted against their behaviour policy ---
-    def extra_minibatches(self) -> list[dict[str, torch.Tensor]]:
-        if self.replay is None or self.replay.size == 0:
-            return []
-        self.replay_credit += self.config.replay_ratio
-        count, self.replay_credit = int(self.replay_credit), self.replay_credit % 1.0
-        size = min(self.config.minibatch_size, self.replay.size)
-        return [self.replay.sample(size, self.rng, self.device) for _ in range(count)]
-
-    def after_update(self, data: dict[str, torch.Tensor]) -> None:
-        if self.replay is not None:
-            self.replay.add(data)
-
-    def extra_state(self) -> dict[str, np.ndarray]:
-        if self.replay is None:
-            return {}
-        return {**self.replay.state(), "replay.credit": np.asarray(self.replay_credit)}
-
-    def load_extra_state(self, arrays: dict[str, np.ndarray]) -> None:
-        if self.replay is not None:
-            self.replay.load(arrays)
-            self.replay_credit = float(arrays.get("replay.credit", 0.0))

@@ -162,6 +162,8 @@ class Config:
             raise ConfigError("actor_critic: ppo needs a value head; remove actor_critic: false")
         if self.policy_targets == "advantages" and self.actor_critic is False:
             raise ConfigError("policy_targets: advantages needs a value baseline; set actor_critic: true")
+        if self.replay_ratio > 0 and self.algo_id != "ppo":
+            raise ConfigError("replay_ratio: replay is only available for ppo; set replay_ratio: 0")
         for index, spec in enumerate(self.env_wrappers):
             if "id" not in spec:
                 raise ConfigError(f"env_wrappers[{index}]: missing 'id', write {{id: WrapperName, ...}}")
