@@ -1,0 +1,68 @@
+"""What a short real training run leaves behind: normalization stats, honest returns, schedules, report."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.loading import load_trained_policy
+from utils.checkpoints import read_checkpoint, resolve_checkpoint
+from utils.config import Config, load_config
+from utils.training import train
+
+
+def rows(run_path: Path) -> list[dict[str, str]]:
+    with (run_path / "metrics.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_normalization_statistics_are_saved_and_restored_for_play(runs_dir: Path) -> None:
+    config = load_config(
+        "CartPole-v1", "ppo", {"max_timesteps": 4096, "normalize_obs": "rolling", "normalize_reward": True}
+    )
+    result = train(config, quiet=True)
+    data = read_checkpoint(resolve_checkpoint(result.run.checkpoints, "last"))
+    assert data.arrays["obs_norm.count"] > 4000  # every collected observation was counted
+    assert np.any(data.arrays["obs_norm.mean"] != 0.0) and np.any(data.arrays["obs_norm.var"] != 1.0)
+    assert data.arrays["reward_norm.var"] > 0
+    trained = load_trained_policy(result.run, "last")
+    np.testing.assert_array_equal(trained.obs_normalizer.rms.mean, data.arrays["obs_norm.mean"])
+    obs = np.array([[0.1, 0.2, 0.03, -0.1]], dtype=np.float32)
+    assert not np.allclose(trained.obs_normalizer(obs), obs)
+
+
+def test_episode_returns_report_env_reward_while_shaping_is_active(runs_dir: Path) -> None:
+    result = train(load_config("CartPole-v1", "ppo_rewardshaped", {"max_timesteps": 4096}), quiet=True)
+    final = rows(result.run.path)[-1]
+    env_return, length = float(final["train/roll/ep_rew/mean"]), float(final["train/roll/ep_len/mean"])
+    assert env_return == pytest.approx(length)  # CartPole pays exactly 1 per step
+    assert float(final["train/roll/ep_rew_shaped/mean"]) != pytest.approx(env_return)
+
+
+def test_scheduled_learning_rate_is_logged_and_decays(runs_dir: Path) -> None:
+    result = train(load_config("CartPole-v1", "ppo", {"max_timesteps": 4096, "eval_freq": 0}), quiet=True)
+    learning_rates = [float(r["train/policy_lr"]) for r in rows(result.run.path)]
+    assert learning_rates[0] == pytest.approx(1e-3)
+    assert all(a > b for a, b in itertools.pairwise(learning_rates))
+    assert learning_rates[-1] == pytest.approx(1e-3 * (1 - 3840 / 4096))
+
+
+def test_config_json_round_trips_to_an_equal_config(runs_dir: Path) -> None:
+    result = train(load_config("CartPole-v1", "ppo", {"max_timesteps": 1024}), quiet=True)
+    saved = json.loads((result.run.path / "config.json").read_text())
+    assert Config.from_dict(saved).to_dict() == saved
+    assert saved["policy_lr"] == {"start": 0.001, "end": 0.0, "from": 0.0, "to": 1.0, "schedule": "linear"}
+
+
+def test_target_kl_ends_the_update_early(runs_dir: Path) -> None:
+    overrides = {"max_timesteps": 4096, "target_kl": 1e-6, "policy_lr": 1e-3}
+    result = train(load_config("CartPole-v1", "ppo", overrides), quiet=True)
+    epochs = [float(r["train/opt/epochs"]) for r in rows(result.run.path)]
+    # One minibatch per epoch here: the first sees KL 0 (nothing changed yet), the second exceeds 1e-6 and
+    # ends this update instead of running all 20 epochs; every later update starts again.
+    assert len(epochs) == 16 and all(1.0 <= e <= 2.0 for e in epochs)
