@@ -13,6 +13,13 @@ from typing import Any
 from utils.config_files import DEFAULT_CONFIG_ID, list_config_ids, parse_override, split_config_id
 from utils.config_values import ConfigError, parse_number
 
+# Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes.
+RESUME_CHANGEABLE = {
+    "max_timesteps", "eval_freq", "eval_episodes", "eval_deterministic", "reward_threshold", "early_stop",
+    "checkpoint_freq", "policy_lr", "clip_range", "ent_coef", "vf_coef", "target_kl", "max_grad_norm",
+    "n_epochs", "description", "torch_threads", "accelerator",
+}  # fmt: skip
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The train.py command line."""
@@ -116,6 +123,12 @@ def run_training(args: argparse.Namespace) -> int:
         from utils.runs import resolve_run
 
         run = resolve_run(args.resume)
+        fixed = sorted(set(overrides) - RESUME_CHANGEABLE)
+        if fixed:
+            raise ConfigError(
+                f"--resume: {fixed[0]} cannot change when resuming (the checkpoint was built with it); "
+                f"start a new run, or change only: {', '.join(sorted(RESUME_CHANGEABLE))}"
+            )
         config = Config.from_dict({**run.read_config(), **overrides})
     else:
         run = None

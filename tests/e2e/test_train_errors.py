@@ -19,6 +19,7 @@ BAD_INPUTS = {
     "unknown wrapper": (["CartPole-v1:ppo", "--set", "env_wrappers=[{id: NoSuchWrapper}]"], "NoSuchWrapper"),
     "unregistered env id": (["CartPole-v1:ppo", "--set", "env_id=CartPole-v9"], "not a registered"),
     "resume of unknown run": (["--resume", "nosuchrun"], "no run 'nosuchrun'"),
+    "resume with env given": (["CartPole-v1:ppo", "--resume", "@last"], "drop the <env>:<variant>"),
 }
 
 
@@ -51,3 +52,15 @@ def test_list_envs_filters_by_text(tmp_path: Path) -> None:
     assert any(line.startswith("Bandit-v0:ppo") for line in everything)
     assert cartpole and all(line.startswith("CartPole-v1:") for line in cartpole)
     assert len(cartpole) < len(everything)
+
+
+@pytest.mark.e2e
+def test_resume_refuses_to_change_state_shaping_fields(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    first = run_cli(["train.py", "Bandit-v0:ppo", "-q", "--max-timesteps", "800"], runs, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = sorted(p.name for p in runs.iterdir())
+    result = run_cli(["train.py", "--resume", "@last", "--set", "n_envs=4"], runs, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: --resume: n_envs cannot change")
+    assert sorted(p.name for p in runs.iterdir()) == before
