@@ -127,6 +127,9 @@ class ConsoleLogger:
             if isinstance(value, str):
                 table.add_row(Text(key), Text(value), "")
                 continue
+            if isinstance(value, int):
+                table.add_row(Text(key), Text(f"{value:,}"), "")
+                continue
             table.add_row(
                 Text(key),
                 self._value_text(key, value),
