@@ -30,6 +30,13 @@ def masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (values * weights).sum() / weights.sum().clamp_min(1.0)
 
 
+def masked_standardize(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit std over the weighted entries (advantage normalization)."""
+    mean = masked_mean(values, weights)
+    std = masked_mean((values - mean) ** 2, weights).sqrt()
+    return (values - mean) / (std + 1e-8)
+
+
 def build_optimizer(config: Config, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
     """The optimizer named by ``config.optimizer``."""
     if config.optimizer == "sgd":

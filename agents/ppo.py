@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents.base import BaseAgent, masked_mean
+from agents.base import BaseAgent, masked_mean, masked_standardize
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
 
@@ -31,9 +31,7 @@ class PPO(BaseAgent):
 
         advantages = batch["advantages"]
         if config.normalize_advantages:
-            mean = masked_mean(advantages, weights)
-            std = masked_mean((advantages - mean) ** 2, weights).sqrt()
-            advantages = (advantages - mean) / (std + 1e-8)
+            advantages = masked_standardize(advantages, weights)
 
         log_ratio = log_prob - batch["log_probs"]
         ratio = log_ratio.exp()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents.base import BaseAgent, masked_mean
+from agents.base import BaseAgent, masked_mean, masked_standardize
 from utils.returns import compute_mc_returns
 from utils.rollouts import Rollout
 
@@ -34,9 +34,7 @@ class Reinforce(BaseAgent):
 
         targets = batch["advantages"]
         if config.normalize_advantages:
-            mean = masked_mean(targets, weights)
-            std = masked_mean((targets - mean) ** 2, weights).sqrt()
-            targets = (targets - mean) / (std + 1e-8)
+            targets = masked_standardize(targets, weights)
         policy_loss = -masked_mean(log_prob * targets, weights)
 
         value_loss = (
