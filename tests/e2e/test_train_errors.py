@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli
+from cli_runner import last_run, run_cli
 
 BAD_INPUTS = {
     "unknown env": (["CartPol-v1:ppo"], "did you mean 'CartPole-v1'"),
@@ -64,3 +65,17 @@ def test_resume_refuses_to_change_state_shaping_fields(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: --resume: n_envs cannot change")
     assert sorted(p.name for p in runs.iterdir()) == before
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("args", "config_id"),
+    [([], "Bandit-v0:ppo"), (["--config_id", "Bandit-v0:reinforce"], "Bandit-v0:reinforce")],
+)
+def test_config_selection_without_positional_argument(args: list[str], config_id: str, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    result = run_cli(["train.py", *args, "-q", "--max-timesteps", "1600"], runs, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = json.loads((last_run(runs) / "config.json").read_text())
+    assert config["config_id"] == config_id and config["max_timesteps"] == 1600
+    assert config["project_id"] == "Bandit-v0"
