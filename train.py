@@ -17,7 +17,7 @@ from utils.config_values import ConfigError, parse_number
 RESUME_CHANGEABLE = {
     "max_timesteps", "eval_freq", "eval_episodes", "eval_deterministic", "reward_threshold", "early_stop",
     "checkpoint_freq", "policy_lr", "clip_range", "ent_coef", "vf_coef", "target_kl", "max_grad_norm",
-    "n_epochs", "description", "torch_threads", "accelerator",
+    "n_epochs", "description", "torch_threads", "accelerator", "video", "max_videos", "video_fps",
 }  # fmt: skip
 
 
@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-timesteps", "--max_timesteps", dest="max_timesteps", help="total env steps (accepts 5e4)"
     )
     parser.add_argument("--seed", help="random seed for envs, torch and numpy")
+    parser.add_argument(
+        "--video", metavar="MODE", help="eval videos: off | best (default: new bests + final eval) | every_n_evals:N"
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -78,6 +81,8 @@ def debugger_overrides(settings: dict[str, Any]) -> dict[str, Any]:
 def collect_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """CLI overrides in config-field form, parsed like YAML."""
     overrides = dict(parse_override(text) for text in args.overrides)
+    if args.video is not None:
+        overrides["video"] = parse_video_flag(args.video)
     for key, raw in (("max_timesteps", args.max_timesteps), ("seed", args.seed)):
         if raw is not None:
             number = parse_number(raw)
@@ -85,6 +90,16 @@ def collect_overrides(args: argparse.Namespace) -> dict[str, Any]:
                 raise ConfigError(f"--{key.replace('_', '-')}: {raw!r} is not a number (e.g. 5e4)")
             overrides[key] = number
     return overrides
+
+
+def parse_video_flag(text: str) -> str | dict[str, int]:
+    """``off``, ``best`` or ``every_n_evals:N`` into the config's ``video`` value."""
+    name, _, count = text.partition(":")
+    if name == "every_n_evals" and count.isdigit() and int(count) >= 1:
+        return {"every_n_evals": int(count)}
+    if text in ("off", "best"):
+        return text
+    raise ConfigError(f"--video: {text!r} is not off, best or every_n_evals:N (e.g. every_n_evals:5)")
 
 
 def print_fields() -> None:

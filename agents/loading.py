@@ -1,8 +1,9 @@
-"""Loading a trained policy from a run directory, for evaluation and play."""
+"""Loading a trained policy from a checkpoint directory, for evaluation, play and video."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import gymnasium as gym
 
@@ -23,11 +24,11 @@ class TrainedPolicy:
     checkpoint: str
 
 
-def load_trained_policy(run: RunDir, which: str = "best", env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:
-    """Weights and normalization statistics of checkpoint ``which`` (best, last or an epoch)."""
+def load_checkpoint_policy(path: Path, env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:
+    """Weights, config and normalization statistics of the checkpoint directory ``path``."""
     from utils.envs import build_env
 
-    data = read_checkpoint(resolve_checkpoint(run.checkpoints, which), with_optimizer=False)
+    data = read_checkpoint(path, with_optimizer=False)
     config = Config.from_dict(data.config)
     probe = env or build_env(config, "eval", n_envs=1)
     policy = build_policy(probe.single_observation_space, probe.single_action_space, config)
@@ -38,3 +39,8 @@ def load_trained_policy(run: RunDir, which: str = "best", env: gym.vector.Vector
     if env is None:
         probe.close()
     return TrainedPolicy(config, policy, normalizer, data.path.name)
+
+
+def load_trained_policy(run: RunDir, which: str = "best", env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:
+    """The policy of checkpoint ``which`` (best, last or an epoch number) of a run."""
+    return load_checkpoint_policy(resolve_checkpoint(run.checkpoints, which), env)

@@ -24,11 +24,13 @@ class EvaluationCallback(pl.Callback):
         eval_env: gym.vector.VectorEnv,
         threshold: float | None,
         on_new_best: Callable[[BaseAgent], None],
+        on_result: Callable[[BaseAgent, EvalResult, int, bool, bool], None] | None = None,
     ) -> None:
         self.config = config
         self.env = eval_env
         self.threshold = threshold
         self.on_new_best = on_new_best
+        self.on_result = on_result
         self.base_seed = config.eval_seed if config.eval_seed is not None else config.seed + EVAL_SEED_OFFSET
         self.eval_count = 0
         self.best_return = float("-inf")
@@ -52,7 +54,8 @@ class EvaluationCallback(pl.Callback):
         self.last_eval_timesteps = agent.collector.timesteps
         self.last_result = result
         metrics = result.metrics()
-        if result.mean_return > self.best_return:
+        new_best = result.mean_return > self.best_return
+        if new_best:
             self.best_return = result.mean_return
             self.on_new_best(agent)
         metrics["val/roll/ep_rew/best"] = self.best_return
@@ -60,6 +63,9 @@ class EvaluationCallback(pl.Callback):
         agent.epoch_metrics.update(metrics)
         if self.threshold is not None and result.mean_return >= self.threshold:
             self.solved = True
+        if self.on_result is not None:
+            final = agent.collector.timesteps >= self.config.max_timesteps or (self.solved and self.config.early_stop)
+            self.on_result(agent, result, self.eval_count - 1, new_best, final)
         return result
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

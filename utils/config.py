@@ -101,6 +101,12 @@ class Config:
     eval_seed: int | None = _f(None, "base seed of evaluation episodes (None: seed + 1000003)", min=0)
     reward_threshold: float | None = _f(None, "eval mean that counts as solved (None: the env's registered threshold)")
     early_stop: bool = _f(True, "stop training once the eval mean reaches reward_threshold")
+    # --- video ---
+    video: bool | str | dict[str, Any] = _f(
+        "best", "eval videos: off | best (each new best + the final eval) | {every_n_evals: N}"
+    )
+    max_videos: int = _f(50, "keep the newest this-many eval videos plus the best one; delete the rest", min=1)
+    video_fps: int | None = _f(None, "frames per second of videos (None: the env's render_fps)", min=1)
     # --- system ---
     accelerator: str = _f("cpu", "device for training: cpu | gpu | auto", choices=ACCELERATORS)
     torch_threads: int = _f(1, "torch intra-op threads (1 is fastest for small MLPs)", min=1)
@@ -134,6 +140,11 @@ class Config:
         """``normalize_obs`` with ``true`` spelled ``rolling``."""
         return "rolling" if self.normalize_obs is True else self.normalize_obs
 
+    @property
+    def video_every(self) -> int | None:
+        """Record every N-th evaluation (None unless ``video: {every_n_evals: N}``)."""
+        return int(self.video["every_n_evals"]) if isinstance(self.video, dict) else None
+
     # --- checks and conversions ---
     def validate(self) -> None:
         """Coerce every field to its type and check values; raise ConfigError naming the key."""
@@ -162,6 +173,7 @@ class Config:
             raise ConfigError("actor_critic: ppo needs a value head; remove actor_critic: false")
         if self.policy_targets == "advantages" and self.actor_critic is False:
             raise ConfigError("policy_targets: advantages needs a value baseline; set actor_critic: true")
+        self.video = _check_video(self.video)
         if self.replay_ratio > 0 and self.algo_id != "ppo":
             raise ConfigError("replay_ratio: replay is only available for ppo; set replay_ratio: 0")
         for index, spec in enumerate(self.env_wrappers):
@@ -209,6 +221,19 @@ def check_known_keys(data: Mapping[str, Any]) -> None:
             close = difflib.get_close_matches(str(key), FIELD_NAMES, n=1)
             hint = f"did you mean '{close[0]}'?" if close else "see README 'Configuration' for the fields"
             raise ConfigError(f"{key}: unknown config field; {hint}")
+
+
+def _check_video(value: bool | str | dict[str, Any]) -> str | dict[str, int]:
+    """``off`` (YAML also reads it as false), ``best`` or ``{every_n_evals: N}``."""
+    if value is False or value == "off":
+        return "off"
+    if value == "best":
+        return "best"
+    if isinstance(value, dict) and set(value) == {"every_n_evals"}:
+        every = value["every_n_evals"]
+        if isinstance(every, int) and not isinstance(every, bool) and every >= 1:
+            return {"every_n_evals": every}
+    raise ConfigError(f"video: {value!r} is not off, best or {{every_n_evals: N}} with N >= 1")
 
 
 def _plain(value: Any) -> Any:

@@ -90,10 +90,15 @@ def _env_factory(config: Config, render_mode: str | None) -> Callable[[], gym.En
 
 
 def build_env(
-    config: Config, role: str = "train", n_envs: int | None = None, render_mode: str | None = None
+    config: Config,
+    role: str = "train",
+    n_envs: int | None = None,
+    render_mode: str | None = None,
+    wrap_first: Callable[[gym.Env], gym.Env] | None = None,
 ) -> gym.vector.VectorEnv:
     """The vectorized env for ``role`` ('train' or 'eval'); eval always uses sync mode.
 
+    ``wrap_first`` wraps sub-env 0 only (used to record its episodes).
     All envs use Gymnasium's default next-step autoreset: the step after an
     episode ends returns the reset observation and its action is ignored.
     """
@@ -111,6 +116,9 @@ def build_env(
                 config.env_id, n_envs, vectorization_mode="vector_entry_point", **_make_kwargs(config, render_mode)
             )
         factories = [_env_factory(config, render_mode) for _ in range(n_envs)]
+        if wrap_first is not None:
+            first = factories[0]
+            factories[0] = lambda: wrap_first(first())
         if mode == "async":
             return gym.vector.AsyncVectorEnv(factories)
         return gym.vector.SyncVectorEnv(factories)

@@ -16,6 +16,7 @@ from agents import AGENTS
 from loggers.console import ConsoleLogger
 from loggers.csv_metrics import CsvMetricsLogger, read_metrics_csv
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
+from trainer_callbacks.eval_recording import EvalRecordingCallback
 from trainer_callbacks.evaluation import EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
@@ -88,6 +89,10 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     eval_env = build_env(config, "eval")
     threshold = reward_threshold(config)
     agent = AGENTS[config.algo_id](config, train_env)
+    if config.video != "off":
+        from utils.video import check_can_render
+
+        check_can_render(config)
 
     run = resume if resume is not None else create_run(config.to_dict())
     log = _session_log(run)
@@ -101,7 +106,10 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         checkpoints.save(current, ("best", "last"))
         log.info("new best eval %.3f at %d steps", evaluator.best_return, current.collector.timesteps)
 
-    evaluator = EvaluationCallback(config, eval_env, threshold, save_best)
+    from utils.video_worker import VideoWorker
+
+    recorder = EvalRecordingCallback(config, run, VideoWorker() if config.video != "off" else None)
+    evaluator = EvaluationCallback(config, eval_env, threshold, save_best, recorder.on_evaluation)
     checkpoints = CheckpointCallback(run, evaluator)
     exact_resume = False
     if resume is not None:
@@ -132,7 +140,7 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
-        callbacks=[evaluator, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
+        callbacks=[evaluator, recorder, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
     )
     stopper.install()
     try:
@@ -145,6 +153,9 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         save_agent_checkpoint(run, agent, evaluator, ("last",))
     train_env.close()
     eval_env.close()
+    if recorder.worker is not None and recorder.worker.pending:
+        console.console.print(f"waiting for {recorder.worker.pending} eval video(s) to finish encoding…")
+    unfinished = recorder.finish()
 
     last = evaluator.last_result.mean_return if evaluator.last_result else None
     best = evaluator.best_return if evaluator.eval_count else None
@@ -160,6 +171,8 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         summary["eval_return_best"] = round(best, 3)
     if threshold is not None:
         summary["reward_threshold"] = threshold
+    if config.video != "off":
+        summary["videos"] = len(recorder.telemetry.video_rows("ok")) if not unfinished else f"{unfinished} unfinished"
     report = write_report(run.path, title, config.to_dict(), summary)
     summary["report"] = str(report)
     console.finish(summary)

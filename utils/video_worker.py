@@ -1,0 +1,111 @@
+"""A background process that records and encodes evaluation videos, so training never waits for them.
+
+The training process writes a policy snapshot (a checkpoint directory) and submits a job naming it;
+the worker loads it exactly as ``run_play.py`` would, replays the evaluation episode's seed on a
+rendering eval env through ``RecordVideo``, encodes the mp4 and reports back through a queue.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _record_job(job: dict[str, Any]) -> dict[str, Any]:
+    from agents.loading import load_checkpoint_policy
+    from utils.video import record_episode
+
+    snapshot = Path(job["snapshot"])
+    trained = load_checkpoint_policy(snapshot)
+    episode = record_episode(
+        trained.config,
+        trained.policy,
+        trained.obs_normalizer,
+        job["seed"],
+        Path(job["path"]),
+        deterministic=job["deterministic"],
+        fps=job.get("fps"),
+    )
+    shutil.rmtree(snapshot, ignore_errors=True)
+    return {
+        **job,
+        "status": "ok",
+        "return": episode.episode_return,
+        "length": episode.length,
+        "frames": episode.frames,
+        "sha256": episode.sha256,
+        "render_seconds": episode.render_seconds,
+        "encode_seconds": episode.encode_seconds,
+    }
+
+
+def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import torch
+
+    torch.set_num_threads(1)
+    while (job := jobs.get()) is not None:
+        try:
+            results.put(_record_job(job))
+        except Exception as error:  # reported to the trainer, which marks the row failed
+            results.put({**job, "status": "failed", "error": f"{type(error).__name__}: {error}"})
+
+
+class VideoWorker:
+    """Owns the recording process: submit jobs, poll finished ones, drain at the end."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._context = context
+        self.jobs: multiprocessing.Queue = context.Queue()
+        self.results: multiprocessing.Queue = context.Queue()
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.pending = 0
+
+    def submit(self, job: dict[str, Any]) -> None:
+        """Queue a recording; the process starts on the first job."""
+        if self.process is None:
+            self.process = self._context.Process(target=_worker_main, args=(self.jobs, self.results), daemon=True)
+            self.process.start()
+        self.jobs.put(job)
+        self.pending += 1
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Finished jobs so far, without waiting."""
+        done = []
+        while self.pending:
+            try:
+                done.append(self.results.get_nowait())
+            except queue.Empty:
+                break
+            self.pending -= 1
+        return done
+
+    def drain(self, timeout: float = 300.0) -> list[dict[str, Any]]:
+        """Wait for every submitted job (up to ``timeout`` seconds in all)."""
+        done = []
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            if self.process is not None and not self.process.is_alive():
+                break
+            try:
+                done.append(self.results.get(timeout=0.5))
+                self.pending -= 1
+            except queue.Empty:
+                continue
+        return done
+
+    def close(self) -> None:
+        """Stop the process (after ``drain`` when videos are still wanted)."""
+        if self.process is not None:
+            self.jobs.put(None)
+            self.process.join(timeout=10)
+            if self.process.is_alive():
+                self.process.kill()
+            self.process = None
