@@ -1,0 +1,155 @@
+"""Play a trained (or untrained) agent: ``python run_play.py --run-id @last --episodes 5``.
+
+The env is built exactly as training's evaluation built it (same config, wrappers, frame stack and
+normalization statistics), and episode k is reset with seed ``--seed + k``; by default ``--seed`` is
+the run's evaluation base seed, so ``run_play.py --seed S`` replays the evaluation episodes whose seeds
+``episodes.jsonl`` lists (with the checkpoint that produced them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from utils.config_values import ConfigError, parse_number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The run_play.py command line."""
+    parser = argparse.ArgumentParser(description="Play episodes with a trained policy from a run directory.")
+    parser.add_argument("config", nargs="?", help="<env>:<variant> to preview with --random (no run needed)")
+    parser.add_argument("--run-id", "--run_id", dest="run_id", help="run id or @last (default: @last)")
+    parser.add_argument("--checkpoint", default="best", help="best | last | <epoch number> (default: best)")
+    parser.add_argument("--episodes", type=int, default=5, help="episodes to play (default 5)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--deterministic", dest="deterministic", action="store_true", default=None,
+                      help="most likely action (default: the run's eval_deterministic)")  # fmt: skip
+    mode.add_argument("--stochastic", dest="deterministic", action="store_false", help="sample actions")
+    parser.add_argument("--seed", help="seed of the first episode; episode k uses seed+k (default: eval base seed)")
+    parser.add_argument("--render", choices=("human", "none"), help="show a window (default: human if a display)")
+    parser.add_argument("--headless", action="store_true", help="never open a window (same as --render none)")
+    parser.add_argument("--record", metavar="PATH.mp4", help="write the played episodes to this mp4")
+    parser.add_argument("--fps", type=int, help="frames per second for --record and human rendering")
+    parser.add_argument("--random", action="store_true", help="untrained policy (randomly initialised weights)")
+    return parser
+
+
+def _render_mode(args: argparse.Namespace) -> str | None:
+    if args.headless or args.render == "none":
+        return None
+    if args.render == "human":
+        return "human"
+    return "human" if os.environ.get("DISPLAY") or sys.platform == "darwin" else None
+
+
+def _resolve(args: argparse.Namespace) -> tuple[object, object, object]:
+    """Config, policy and observation normalizer to play with."""
+    from agents.loading import load_trained_policy
+    from agents.policies import build_policy
+    from utils.config import load_config
+    from utils.config_files import split_config_id
+    from utils.envs import build_env
+    from utils.normalization import ObsNormalizer
+    from utils.runs import resolve_run
+
+    if args.config and args.run_id:
+        raise ConfigError("give either <env>:<variant> (with --random) or --run-id, not both")
+    if args.config:
+        if not args.random:
+            raise ConfigError("<env>:<variant> plays an untrained policy; add --random, or use --run-id for a run")
+        config = load_config(*split_config_id(args.config))
+    else:
+        run = resolve_run(args.run_id or "@last")
+        if not args.random:
+            trained = load_trained_policy(run, args.checkpoint)
+            print(f"run {run.run_id}, checkpoint {trained.checkpoint}")
+            return trained.config, trained.policy, trained.obs_normalizer
+        from utils.config import Config
+
+        config = Config.from_dict(run.read_config())
+    import torch
+
+    torch.manual_seed(config.seed)
+    probe = build_env(config, "eval", n_envs=1)
+    policy = build_policy(probe.single_observation_space, probe.single_action_space, config)
+    normalizer = ObsNormalizer(config.obs_normalization, probe.single_observation_space)
+    probe.close()
+    print(f"{config.config_id or config.env_id}: untrained policy (random weights)")
+    return config, policy, normalizer
+
+
+def play(args: argparse.Namespace) -> int:
+    """Play the episodes, print each and a summary; Ctrl-C stops after printing what finished."""
+    import numpy as np
+
+    from utils.envs import build_env
+    from utils.evaluation import evaluate_policy
+    from utils.video import FrameCapture, encode_mp4
+
+    config, policy, normalizer = _resolve(args)
+    deterministic = config.eval_deterministic if args.deterministic is None else args.deterministic
+    seed_text = args.seed
+    first_seed = int(parse_number(seed_text)) if seed_text is not None else _eval_base_seed(config)
+    render_mode = _render_mode(args)
+    captures: list[FrameCapture] = []
+
+    def capture(env: object) -> object:
+        captures.append(FrameCapture(env, str(Path(args.record).resolve().parent), fps=args.fps))
+        return captures[-1]
+
+    if args.record:
+        render_mode = "rgb_array"
+    env = build_env(config, "eval", n_envs=1, render_mode=render_mode, wrap_first=capture if args.record else None)
+    if render_mode == "human" and args.fps:
+        env.envs[0].metadata["render_fps"] = args.fps
+    returns, lengths = [], []
+    try:
+        for k in range(args.episodes):
+            result = evaluate_policy(policy, env, normalizer, [first_seed + k], deterministic)
+            returns.append(result.returns[0])
+            lengths.append(result.lengths[0])
+            ending = "terminated" if result.terminated[0] else "truncated"
+            print(f"episode {k + 1}/{args.episodes}  seed {first_seed + k}  return {returns[-1]:.2f}  "
+                  f"length {lengths[-1]}  ({ending})", flush=True)  # fmt: skip
+    except KeyboardInterrupt:
+        print("\ninterrupted", flush=True)
+    finally:
+        if captures and captures[0].recording:
+            captures[0].stop_recording()
+        env.close()
+    if returns:
+        print(f"summary: {len(returns)} episodes, return mean {np.mean(returns):.2f} ± {np.std(returns):.2f} "
+              f"(min {np.min(returns):.2f}, max {np.max(returns):.2f}), length mean {np.mean(lengths):.1f}")  # fmt: skip
+    if args.record and captures and captures[0].finished:
+        frames = [frame for episode in captures[0].finished for frame in episode]
+        encode_mp4(frames, Path(args.record), args.fps or captures[0].frames_per_sec)
+        print(f"video: {args.record} ({len(frames)} frames)")
+    return 0 if len(returns) == args.episodes else 130
+
+
+def _eval_base_seed(config: object) -> int:
+    from trainer_callbacks.evaluation import EVAL_SEED_OFFSET
+
+    return config.eval_seed if config.eval_seed is not None else config.seed + EVAL_SEED_OFFSET
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and play; user errors print one line and exit 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.episodes < 1:
+            raise ConfigError("--episodes must be >= 1")
+        if args.seed is not None and parse_number(args.seed) is None:
+            raise ConfigError(f"--seed: {args.seed!r} is not a number")
+        if args.record and not args.record.endswith(".mp4"):
+            raise ConfigError(f"--record: {args.record!r} must end in .mp4")
+        return play(args)
+    except (ConfigError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
