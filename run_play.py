@@ -86,7 +86,7 @@ def play(args: argparse.Namespace) -> int:
 
     from utils.envs import build_env
     from utils.evaluation import evaluate_policy
-    from utils.video import FrameCapture, encode_mp4
+    from utils.video import FrameCapture
 
     config, policy, normalizer = _resolve(args)
     deterministic = config.eval_deterministic if args.deterministic is None else args.deterministic
@@ -96,7 +96,7 @@ def play(args: argparse.Namespace) -> int:
     captures: list[FrameCapture] = []
 
     def capture(env: object) -> object:
-        captures.append(FrameCapture(env, str(Path(args.record).resolve().parent), fps=args.fps))
+        captures.append(FrameCapture(env, Path(args.record).resolve(), fps=args.fps))
         return captures[-1]
 
     if args.record:
@@ -116,16 +116,13 @@ def play(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", flush=True)
     finally:
-        if captures and captures[0].recording:
-            captures[0].stop_recording()
+        recorded = captures[0].finish() if captures else 0
         env.close()
     if returns:
         print(f"summary: {len(returns)} episodes, return mean {np.mean(returns):.2f} ± {np.std(returns):.2f} "
               f"(min {np.min(returns):.2f}, max {np.max(returns):.2f}), length mean {np.mean(lengths):.1f}")  # fmt: skip
-    if args.record and captures and captures[0].finished:
-        frames = [frame for episode in captures[0].finished for frame in episode]
-        encode_mp4(frames, Path(args.record), args.fps or captures[0].frames_per_sec)
-        print(f"video: {args.record} ({len(frames)} frames)")
+    if recorded:
+        print(f"video: {args.record} ({recorded} frames)")
     return 0 if len(returns) == args.episodes else 130
 
 

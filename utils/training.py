@@ -142,6 +142,8 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         num_sanity_val_steps=0,
         callbacks=[evaluator, recorder, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
     )
+    if recorder.worker is not None:
+        recorder.worker.start()
     stopper.install()
     try:
         if remaining > 0:

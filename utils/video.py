@@ -1,9 +1,8 @@
 """Recording one evaluation episode to mp4 through Gymnasium's ``RecordVideo``.
 
 ``RecordVideo`` captures the frames (it calls ``render()`` on the ``rgb_array``
-env after every reset and step); instead of its synchronous moviepy write, the
-frames are handed to ``encode_mp4`` (imageio-ffmpeg, written to a temp name and
-renamed). ``record_episode`` runs the same ``evaluate_policy`` loop as training's
+env after every reset and step); instead of its synchronous moviepy write, each
+frame streams into an imageio-ffmpeg encoder (a temp file renamed when done). ``record_episode`` runs the same ``evaluate_policy`` loop as training's
 evaluation, on a one-env eval vector env, so a recorded episode with the same
 seed and weights is the same episode.
 """
@@ -32,25 +31,56 @@ warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
 
 
 class FrameCapture(RecordVideo):
-    """``RecordVideo`` that keeps finished recordings in memory for our own encoder."""
+    """``RecordVideo`` whose frames stream straight into an ffmpeg encoder writing ``path``.
 
-    def __init__(self, env: gym.Env, video_folder: str, fps: int | None = None) -> None:
-        super().__init__(env, video_folder, episode_trigger=lambda _: True, fps=fps, disable_logger=True)
-        self.finished: list[list[np.ndarray]] = []
+    Encoding runs in the ffmpeg process while the episode is still being played, instead of
+    RecordVideo's synchronous moviepy write after it; every recorded episode goes into the one file.
+    """
+
+    def __init__(self, env: gym.Env, path: Path, fps: int | None = None) -> None:
+        super().__init__(env, str(path.parent), episode_trigger=lambda _: True, fps=fps, disable_logger=True)
+        self.path = path
+        self.temp = path.with_name(f".{path.name}.tmp-{os.getpid()}.mp4")
+        self.writer = None
+        self.frames = 0
         self.render_seconds = 0.0
 
     def _capture_frame(self) -> None:
         started = time.perf_counter()
         super()._capture_frame()
         self.render_seconds += time.perf_counter() - started
+        for frame in self.recorded_frames:
+            self._send(frame)
+        self.recorded_frames = []
+
+    def _send(self, frame: np.ndarray) -> None:
+        if self.writer is None:
+            import imageio_ffmpeg
+
+            height, width = frame.shape[:2]
+            self.writer = imageio_ffmpeg.write_frames(
+                str(self.temp), (width, height), fps=self.frames_per_sec, macro_block_size=1,
+                output_params=["-preset", "ultrafast", "-crf", "26"],
+            )  # fmt: skip
+            self.writer.send(None)
+        self.writer.send(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
+        self.frames += 1
 
     def stop_recording(self) -> None:
-        """Keep the frames instead of writing them synchronously with moviepy."""
-        if self.recorded_frames:
-            self.finished.append(self.recorded_frames)
+        """End this episode's recording; the file stays open for the next episode."""
         self.recorded_frames = []
         self.recording = False
         self._video_name = None
+
+    def finish(self) -> int:
+        """Close the encoder and move the finished mp4 into place; returns the frame count."""
+        if self.recording:
+            self.stop_recording()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+            os.replace(self.temp, self.path)
+        return self.frames
 
 
 def check_can_render(config: Config) -> None:
@@ -64,22 +94,6 @@ def check_can_render(config: Config) -> None:
         raise ConfigError(
             f"video: {config.env_id} cannot render rgb_array frames (render modes: {modes}); set video: off"
         )
-
-
-def encode_mp4(frames: list[np.ndarray], path: Path, fps: int) -> None:
-    """Write frames (H, W, 3 uint8) as an H.264 mp4, atomically (temp file + rename)."""
-    import imageio_ffmpeg
-
-    height, width = frames[0].shape[:2]
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}.mp4")
-    writer = imageio_ffmpeg.write_frames(
-        str(temp), (width, height), fps=fps, macro_block_size=1, quality=6, output_params=["-preset", "veryfast"]
-    )
-    writer.send(None)
-    for frame in frames:
-        writer.send(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
-    writer.close()
-    os.replace(temp, path)
 
 
 def file_sha256(path: Path) -> str:
@@ -131,29 +145,25 @@ def record_episode(
     captures: list[FrameCapture] = []
 
     def wrap(env: gym.Env) -> gym.Env:
-        capture = FrameCapture(env, str(path.parent), fps=fps)
-        captures.append(capture)
-        return capture
+        captures.append(FrameCapture(env, path, fps=fps))
+        return captures[-1]
 
     env = build_env(config, "eval", n_envs=1, render_mode="rgb_array", wrap_first=wrap)
+    started = time.perf_counter()
     try:
         result = evaluate_policy(policy, env, obs_normalizer, [seed], deterministic)
-        capture = captures[0]
-        if capture.recording:
-            capture.stop_recording()
+        frames = captures[0].finish()
     finally:
         env.close()
-    frames = capture.finished[0]
-    started = time.perf_counter()
-    encode_mp4(frames, path, fps or capture.frames_per_sec)
+    capture = captures[0]
     return RecordedEpisode(
         seed=seed,
         episode_return=result.returns[0],
         length=result.lengths[0],
         terminated=result.terminated[0],
-        frames=len(frames),
+        frames=frames,
         render_seconds=capture.render_seconds,
-        encode_seconds=time.perf_counter() - started,
+        encode_seconds=time.perf_counter() - started - capture.render_seconds,
         path=path,
         sha256=file_sha256(path),
     )

@@ -50,6 +50,8 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue) ->
     import torch
 
     torch.set_num_threads(1)
+    from utils import video  # noqa: F401  (import the recording stack before the first job arrives)
+
     while (job := jobs.get()) is not None:
         try:
             results.put(_record_job(job))
@@ -68,11 +70,15 @@ class VideoWorker:
         self.process: multiprocessing.process.BaseProcess | None = None
         self.pending = 0
 
-    def submit(self, job: dict[str, Any]) -> None:
-        """Queue a recording; the process starts on the first job."""
+    def start(self) -> None:
+        """Start the process now, so its imports overlap training instead of delaying the first video."""
         if self.process is None:
             self.process = self._context.Process(target=_worker_main, args=(self.jobs, self.results), daemon=True)
             self.process.start()
+
+    def submit(self, job: dict[str, Any]) -> None:
+        """Queue a recording (starting the process if needed)."""
+        self.start()
         self.jobs.put(job)
         self.pending += 1
 
