@@ -47,6 +47,7 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue) ->
     import os
 
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.nice(10)  # training keeps priority on a busy CPU; ffmpeg inherits this
     import torch
 
     torch.set_num_threads(1)
