@@ -1,4 +1,4 @@
-"""Policy networks: MLP actor-critic or policy-only, with a categorical action head.
+"""Policy networks: MLP or CNN body, actor-critic or policy-only, with a categorical action head.
 
 Sampling uses ``log_softmax`` + ``multinomial`` directly rather than
 ``torch.distributions`` objects, which cost more than the network itself for
@@ -16,6 +16,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional
 
+from agents.cnn import NatureCNN
 from utils.config import Config
 from utils.config_values import ConfigError
 
@@ -56,16 +57,22 @@ def action_count(space: spaces.Space) -> int:
 
 
 class MLPPolicy(nn.Module):
-    """Separate actor and (optional) critic MLPs over a flattened observation."""
+    """Separate actor and (optional) critic MLPs over a flattened observation (or shared CNN features)."""
 
     def __init__(self, obs_space: spaces.Space, action_space: spaces.Space, config: Config) -> None:
         super().__init__()
         self.discrete_obs = isinstance(obs_space, spaces.Discrete)
-        self.n_obs = obs_input_size(obs_space)
         n_actions = action_count(action_space)
-        hidden = list(config.hidden_dims)
-        self.actor = _mlp([self.n_obs, *hidden, n_actions], config.activation, out_gain=0.01)
-        self.critic = _mlp([self.n_obs, *hidden, 1], config.activation, out_gain=1.0) if config.uses_critic else None
+        self.cnn: NatureCNN | None = None
+        if config.policy == "cnn":
+            self.cnn = NatureCNN(obs_space)
+            self.n_obs = self.cnn.out_features
+            heads: list[int] = []  # the CNN's 512 features feed linear heads directly
+        else:
+            self.n_obs = obs_input_size(obs_space)
+            heads = list(config.hidden_dims)
+        self.actor = _mlp([self.n_obs, *heads, n_actions], config.activation, out_gain=0.01)
+        self.critic = _mlp([self.n_obs, *heads, 1], config.activation, out_gain=1.0) if config.uses_critic else None
 
     @property
     def has_critic(self) -> bool:
@@ -73,7 +80,9 @@ class MLPPolicy(nn.Module):
         return self.critic is not None
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        """Flat float features: one-hot for Discrete observations, flattened otherwise."""
+        """Flat float features: CNN features for images, one-hot for Discrete, flattened otherwise."""
+        if self.cnn is not None:
+            return self.cnn(obs)
         if self.discrete_obs:
             return functional.one_hot(obs.long().reshape(-1), self.n_obs).float()
         return obs.reshape(obs.shape[0], -1).float()
@@ -113,6 +122,4 @@ class MLPPolicy(nn.Module):
 
 def build_policy(obs_space: spaces.Space, action_space: spaces.Space, config: Config) -> MLPPolicy:
     """The policy network the config asks for."""
-    if config.policy == "cnn":
-        raise ConfigError("policy: cnn is not available yet; use policy: mlp")
     return MLPPolicy(obs_space, action_space, config)

@@ -1,6 +1,6 @@
 """Env wrappers selectable from config; importing this package registers them all."""
 
-from gym_wrappers import cartpole_reward_shaper  # noqa: F401 (registers wrapper)
+from gym_wrappers import cartpole_reward_shaper, observations  # noqa: F401 (registers wrappers)
 from gym_wrappers.registry import (
     EnvWrapperRegistry,
     UnknownWrapperError,

@@ -57,6 +57,9 @@ class Config:
     max_episode_steps: int | None = _f(None, "time limit per episode (None: the env's own)", min=1)
     frame_stack: int = _f(1, "stack this many consecutive observations (1: no stacking)", min=1)
     obs_type: str = _f("rgb", "Atari observation type: rgb | ram | objects", choices=OBS_TYPES)
+    atari_preprocessing: bool = _f(
+        True, "Atari rgb: 84x84 grayscale, frame skip 4, up to 30 no-op starts (Gymnasium's AtariPreprocessing)"
+    )
     normalize_obs: bool | str = _f(
         False, "false | rolling (or true: running mean/std) | static (scale by the space bounds)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import gymnasium as gym
 
 import gym_envs  # noqa: F401  (registers Bandit-v0)
 from gym_wrappers import EnvWrapperRegistry, apply_wrappers
+from gym_wrappers.observations import ScreenObservation
 from utils.config import Config
 from utils.config_values import ConfigError
 
@@ -20,8 +22,29 @@ class EnvError(ValueError):
     """An environment that cannot be built as configured."""
 
 
+# Env families whose ids appear in Gymnasium's registry only once their package is imported.
+FAMILY_PACKAGES = {"ALE/": "ale_py", "Vizdoom": "vizdoom.gymnasium_wrapper"}
+
+
+def register_family(env_id: str) -> None:
+    """Import the package that registers ``env_id`` (ALE, VizDoom) if it is not registered yet."""
+    if env_id in gym.registry:
+        return
+    for prefix, package in FAMILY_PACKAGES.items():
+        if env_id.startswith(prefix):
+            module = importlib.import_module(package)
+            if package == "ale_py":
+                gym.register_envs(module)
+
+
+def is_atari_rgb(config: Config) -> bool:
+    """ALE env observed as pixels (preprocessed per sub-env unless atari_preprocessing is off)."""
+    return config.env_id.startswith("ALE/") and config.obs_type == "rgb"
+
+
 def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     """The registered spec of ``env_id``, or a one-line error with a did-you-mean."""
+    register_family(env_id)
     try:
         return gym.spec(env_id)
     except gym.error.Error:
@@ -49,7 +72,12 @@ def reward_threshold(config: Config) -> float | None:
 def resolve_vectorization(config: Config) -> str:
     """The concrete vectorization mode for the training env."""
     spec = env_spec(config.env_id)
-    native_ok = spec.vector_entry_point is not None and not config.env_wrappers and config.frame_stack == 1
+    native_ok = (
+        spec.vector_entry_point is not None
+        and not config.env_wrappers
+        and config.frame_stack == 1
+        and not config.env_id.startswith("ALE/")  # AtariVectorEnv preprocesses differently from eval/play envs
+    )
     mode = config.vectorization_mode
     if mode == "auto":
         return "native" if native_ok else "sync"
@@ -73,12 +101,18 @@ def _make_kwargs(config: Config, render_mode: str | None) -> dict[str, Any]:
         kwargs["max_episode_steps"] = config.max_episode_steps
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
+    if is_atari_rgb(config) and config.atari_preprocessing:
+        kwargs["frameskip"] = 1  # AtariPreprocessing skips frames itself
     return kwargs
 
 
 def make_single_env(config: Config, render_mode: str | None = None) -> gym.Env:
     """One env with the config's wrappers, exactly as each training/eval sub-env is built."""
     env = gym.make(config.env_id, **_make_kwargs(config, render_mode))
+    if isinstance(env.observation_space, gym.spaces.Dict) and "screen" in env.observation_space.spaces:
+        env = ScreenObservation(env)
+    if is_atari_rgb(config) and config.atari_preprocessing:
+        env = gym.wrappers.AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True)
     env = apply_wrappers(env, config.env_wrappers)
     if config.frame_stack > 1:
         env = gym.wrappers.FrameStackObservation(env, config.frame_stack)
@@ -123,4 +157,6 @@ def build_env(
             return gym.vector.AsyncVectorEnv(factories)
         return gym.vector.SyncVectorEnv(factories)
     except TypeError as error:
-        raise EnvError(f"env_kwargs: {config.env_id} rejected its arguments ({error}); fix env_kwargs") from None
+        raise EnvError(
+            f"{config.env_id}: could not build the env ({error}); check env_kwargs and env_wrappers"
+        ) from None

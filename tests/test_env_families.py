@@ -1,0 +1,40 @@
+"""One short real training run per env family: classic control, toy text, Atari (rgb and ram), VizDoom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.loading import load_trained_policy
+from utils.config import load_config
+from utils.training import train
+
+SHORT = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "max_timesteps": 64, "eval_episodes": 1,
+         "video": "off", "eval_freq": 0}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("env", "extra", "obs_shape"),
+    [
+        ("CartPole-v1", {}, (4,)),
+        ("ALE/Pong-v5", {}, (4, 84, 84)),
+        ("ALE/Pong-v5", {"obs_type": "ram", "policy": "mlp", "frame_stack": 1}, (128,)),
+        ("VizdoomBasic-v1", {}, (4, 60, 80)),
+    ],
+)
+def test_one_short_training_run_per_family(
+    env: str, extra: dict, obs_shape: tuple[int, ...], runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # VizDoom writes _vizdoom/ scratch files into the working directory
+    overrides = {**SHORT, **extra}
+    if env == "ALE/Pong-v5":
+        overrides["max_episode_steps"] = 50  # one eval episode of Pong would otherwise last thousands of steps
+    result = train(load_config(env, "ppo", overrides), quiet=True)
+    assert result.timesteps == 64
+    trained = load_trained_policy(result.run, "last")
+    if trained.policy.cnn is not None:
+        assert trained.policy.cnn.obs_shape == obs_shape
+    else:
+        assert trained.policy.n_obs == obs_shape[0]
+    assert result.last_eval_return is not None
