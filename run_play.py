@@ -127,9 +127,9 @@ def play(args: argparse.Namespace) -> int:
 
 
 def _eval_base_seed(config: object) -> int:
-    from trainer_callbacks.evaluation import EVAL_SEED_OFFSET
+    from utils.evaluation import eval_base_seed
 
-    return config.eval_seed if config.eval_seed is not None else config.seed + EVAL_SEED_OFFSET
+    return eval_base_seed(config.seed, config.eval_seed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,9 +10,7 @@ import lightning as pl
 
 from agents.base import BaseAgent
 from utils.config import Config
-from utils.evaluation import EvalResult, evaluate_policy, evaluation_seeds
-
-EVAL_SEED_OFFSET = 1_000_003
+from utils.evaluation import EvalResult, eval_base_seed, evaluate_policy, evaluation_seeds
 
 
 class EvaluationCallback(pl.Callback):
@@ -31,7 +29,7 @@ class EvaluationCallback(pl.Callback):
         self.threshold = threshold
         self.on_new_best = on_new_best
         self.on_result = on_result
-        self.base_seed = config.eval_seed if config.eval_seed is not None else config.seed + EVAL_SEED_OFFSET
+        self.base_seed = eval_base_seed(config.seed, config.eval_seed)
         self.eval_count = 0
         self.best_return = float("-inf")
         self.last_eval_timesteps = -1

@@ -101,7 +101,7 @@ class Config:
     eval_freq: int = _f(10_000, "evaluate every this many env steps (0: only at the end)", min=0)
     eval_episodes: int = _f(10, "episodes per evaluation", min=1)
     eval_deterministic: bool = _f(True, "evaluate with the most likely action instead of sampling")
-    eval_seed: int | None = _f(None, "base seed of evaluation episodes (None: seed + 1000003)", min=0)
+    eval_seed: int | None = _f(None, "base seed of evaluation episodes (None: (seed + 1) * 1000003)", min=0)
     reward_threshold: float | None = _f(None, "eval mean that counts as solved (None: the env's registered threshold)")
     early_stop: bool = _f(True, "stop training once the eval mean reaches reward_threshold")
     # --- video ---

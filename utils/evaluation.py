@@ -40,6 +40,18 @@ class EvalResult:
         }
 
 
+EVAL_SEED_STRIDE = 1_000_003  # a prime: seed bases of different training seeds never overlap
+
+
+def eval_base_seed(seed: int, eval_seed: int | None) -> int:
+    """Seed of episode 0 of evaluation 0: ``eval_seed``, else ``(seed + 1) * 1000003``.
+
+    Different training seeds get eval episodes about a million seeds apart, so their evaluations are
+    independent samples rather than the same episodes shifted by one.
+    """
+    return eval_seed if eval_seed is not None else (seed + 1) * EVAL_SEED_STRIDE
+
+
 def evaluation_seeds(base_seed: int, eval_index: int, episodes: int) -> list[int]:
     """Distinct, reproducible seeds for the episodes of evaluation number ``eval_index``."""
     start = base_seed + eval_index * episodes
