@@ -1,11 +1,23 @@
-"""Algorithms as Lightning modules, selected by ``algo_id``."""
+"""Algorithms as Lightning modules, selected by ``algo_id``.
+
+Nothing is imported here, so loading a policy (``agents.loading``, ``agents.policies``) for play or
+video recording does not pull in Lightning.
+"""
 
 from __future__ import annotations
 
-from agents.base import BaseAgent
-from agents.ppo import PPO
-from agents.reinforce import Reinforce
+from typing import TYPE_CHECKING
 
-AGENTS: dict[str, type[BaseAgent]] = {"ppo": PPO, "reinforce": Reinforce}
+if TYPE_CHECKING:
+    from agents.base import BaseAgent
 
-__all__ = ["AGENTS", "PPO", "BaseAgent", "Reinforce"]
+
+def agent_class(algo_id: str) -> type[BaseAgent]:
+    """The LightningModule class that trains ``algo_id``."""
+    if algo_id == "reinforce":
+        from agents.reinforce import Reinforce
+
+        return Reinforce
+    from agents.ppo import PPO
+
+    return PPO

@@ -24,10 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def timed_run(config_id: str, video: str, seed: int, runs: Path) -> tuple[float, float, int]:
+def timed_run(config_id: str, video: str, seed: int, runs: Path, extra: list[str]) -> tuple[float, float, int]:
     """Wall seconds of one train.py run, its train_seconds and its timesteps."""
     env = {**os.environ, "GYMSOLVER_RUNS_DIR": str(runs), "SDL_VIDEODRIVER": "dummy", "WANDB_MODE": "offline"}
-    command = [sys.executable, "train.py", config_id, "-q", "--seed", str(seed), "--video", video]
+    command = [sys.executable, "train.py", config_id, "-q", "--seed", str(seed), "--video", video, *extra]
     started = time.perf_counter()
     subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - started
@@ -42,14 +42,17 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=3, help="A/B pairs to run (default 3)")
     parser.add_argument("--video", default="best", help="video mode of the 'on' runs (default best)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override for both runs, e.g. --set early_stop=false (repeatable)")  # fmt: skip
     args = parser.parse_args()
 
     wall_ratios, train_ratios = [], []
     with tempfile.TemporaryDirectory() as temp:
         print("pair | steps | wall on s | wall off s | wall ratio | train on s | train off s | train ratio")
         for pair in range(args.pairs):
-            on = timed_run(args.config, args.video, args.seed, Path(temp) / f"on{pair}")
-            off = timed_run(args.config, "off", args.seed, Path(temp) / f"off{pair}")
+            extra = [item for override in args.overrides for item in ("--set", override)]
+            on = timed_run(args.config, args.video, args.seed, Path(temp) / f"on{pair}", extra)
+            off = timed_run(args.config, "off", args.seed, Path(temp) / f"off{pair}", extra)
             wall_ratios.append(on[0] / off[0])
             train_ratios.append(on[1] / off[1])
             print(f"{pair} | {on[2]:,} | {on[0]:.2f} | {off[0]:.2f} | {wall_ratios[-1]:.3f} | "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ import lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
-from agents import AGENTS
+from agents import agent_class
 from loggers.console import ConsoleLogger
 from loggers.csv_metrics import CsvMetricsLogger, read_metrics_csv
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
@@ -88,7 +89,7 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     train_env = build_env(config, "train")
     eval_env = build_env(config, "eval")
     threshold = reward_threshold(config)
-    agent = AGENTS[config.algo_id](config, train_env)
+    agent = agent_class(config.algo_id)(config, train_env)
     if config.video != "off":
         from utils.video import check_can_render
 
@@ -157,7 +158,9 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     eval_env.close()
     if recorder.worker is not None and recorder.worker.pending:
         console.console.print(f"waiting for {recorder.worker.pending} eval video(s) to finish encoding…")
+    waited = time.perf_counter()
     unfinished = recorder.finish()
+    log.info("waited %.2f s for the last eval videos", time.perf_counter() - waited)
 
     last = evaluator.last_result.mean_return if evaluator.last_result else None
     best = evaluator.best_return if evaluator.eval_count else None
