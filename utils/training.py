@@ -156,12 +156,6 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         save_agent_checkpoint(run, agent, evaluator, ("last",))
     train_env.close()
     eval_env.close()
-    if recorder.worker is not None and recorder.worker.pending:
-        console.console.print(f"waiting for {recorder.worker.pending} eval video(s) to finish encoding…")
-    waited = time.perf_counter()
-    unfinished = recorder.finish()
-    log.info("waited %.2f s for the last eval videos", time.perf_counter() - waited)
-
     last = evaluator.last_result.mean_return if evaluator.last_result else None
     best = evaluator.best_return if evaluator.eval_count else None
     summary: dict[str, float | str] = {
@@ -176,9 +170,14 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         summary["eval_return_best"] = round(best, 3)
     if threshold is not None:
         summary["reward_threshold"] = threshold
+    report = write_report(run.path, title, config.to_dict(), summary)  # while the last videos encode
+    if recorder.worker is not None and recorder.worker.pending:
+        console.console.print(f"waiting for {recorder.worker.pending} eval video(s) to finish encoding…")
+    waited = time.perf_counter()
+    unfinished = recorder.finish()
+    log.info("waited %.2f s for the last eval videos", time.perf_counter() - waited)
     if config.video != "off":
         summary["videos"] = len(recorder.telemetry.video_rows("ok")) if not unfinished else f"{unfinished} unfinished"
-    report = write_report(run.path, title, config.to_dict(), summary)
     summary["report"] = str(report)
     console.finish(summary)
     log.info("finished: %s", summary)
