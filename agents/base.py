@@ -30,6 +30,14 @@ def masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (values * weights).sum() / weights.sum().clamp_min(1.0)
 
 
+def loss_stats(
+    total: torch.Tensor, policy: torch.Tensor, value: torch.Tensor, entropy: torch.Tensor, **extra: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """The per-minibatch statistics every algorithm logs, detached from the graph."""
+    base = {"loss_total": total, "loss_policy": policy, "loss_value": value, "entropy": entropy}
+    return {name: value.detach() for name, value in {**base, **extra}.items()}
+
+
 def masked_standardize(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Zero mean, unit std over the weighted entries (advantage normalization)."""
     mean = masked_mean(values, weights)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents.base import BaseAgent, masked_mean, masked_standardize
+from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
 
@@ -53,12 +53,6 @@ class PPO(BaseAgent):
         with torch.no_grad():
             approx_kl = masked_mean(ratio - 1 - log_ratio, weights)
             clip_fraction = masked_mean(((ratio - 1).abs() > clip_range).float(), weights)
-        stats = {
-            "loss_total": loss.detach(),
-            "loss_policy": policy_loss.detach(),
-            "loss_value": value_loss.detach(),
-            "entropy": entropy_mean.detach(),
-            "approx_kl": approx_kl,
-            "clip_fraction": clip_fraction,
-        }
-        return loss, stats
+        return loss, loss_stats(
+            loss, policy_loss, value_loss, entropy_mean, approx_kl=approx_kl, clip_fraction=clip_fraction
+        )

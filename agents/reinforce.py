@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents.base import BaseAgent, masked_mean, masked_standardize
+from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize
 from utils.returns import compute_mc_returns
 from utils.rollouts import Rollout
 
@@ -44,14 +44,6 @@ class Reinforce(BaseAgent):
         loss = policy_loss + self.hparams_now["vf_coef"] * value_loss - self.hparams_now["ent_coef"] * entropy_mean
 
         with torch.no_grad():
-            approx_kl = masked_mean(
-                (log_prob - batch["log_probs"]).exp() - 1 - (log_prob - batch["log_probs"]), weights
-            )
-        stats = {
-            "loss_total": loss.detach(),
-            "loss_policy": policy_loss.detach(),
-            "loss_value": value_loss.detach(),
-            "entropy": entropy_mean.detach(),
-            "approx_kl": approx_kl,
-        }
-        return loss, stats
+            log_ratio = log_prob - batch["log_probs"]
+            approx_kl = masked_mean(log_ratio.exp() - 1 - log_ratio, weights)
+        return loss, loss_stats(loss, policy_loss, value_loss, entropy_mean, approx_kl=approx_kl)
