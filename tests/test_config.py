@@ -262,3 +262,18 @@ def test_every_shipped_config_loads_and_validates(config_id: str) -> None:
     env_spec(config.env_id)  # the env id is registered
     validate_wrappers(config)  # every wrapper exists and accepts its kwargs
     assert Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_old_env_ids_resolve_to_todays_with_one_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    import utils.config as config_module
+
+    config_module._renames_announced.discard("Taxi-v3")
+    first = Config(env_id="Taxi-v3")
+    second = Config(env_id="Taxi-v3")
+    assert first.env_id == second.env_id == "Taxi-v4"
+    notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("notice:")]
+    assert notices == ["notice: env id 'Taxi-v3' is now 'Taxi-v4'; using 'Taxi-v4'"]
+
+
+def test_old_env_id_finds_the_config_file_of_todays_id() -> None:
+    assert load_config("Taxi-v3", "ppo").config_id == "Taxi-v4:ppo"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import sys
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,14 @@ from typing import Any
 
 from utils.config_values import ConfigError, coerce, require
 from utils.schedules import Schedule
+
+# Ids that changed upstream since the seeds were written: old id -> today's id.
+RENAMED_ENV_IDS = {
+    "Taxi-v3": "Taxi-v4",
+    "VizdoomBasic-v0": "VizdoomBasic-v1",
+    "Airstriker-Genesis": "Airstriker-Genesis-v0",
+}
+_renames_announced: set[str] = set()
 
 ALGOS = ("ppo", "reinforce")
 POLICIES = ("mlp", "cnn")
@@ -158,6 +167,7 @@ class Config:
             setattr(self, f.name, value)
         if not self.env_id:
             raise ConfigError("env_id: missing; set env_id: <Gymnasium id> in the config")
+        self.env_id = renamed_env_id(self.env_id)
         if self.normalize_obs not in (False, True, "rolling", "static"):
             raise ConfigError(f"normalize_obs: {self.normalize_obs!r} is not one of false, true, rolling, static")
         if isinstance(self.batch_size, float) and self.batch_size > 1.0:
@@ -215,6 +225,17 @@ def field_help() -> dict[str, tuple[str, str]]:
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         rows[name] = (repr(default), f.metadata["help"])
     return rows
+
+
+def renamed_env_id(env_id: str) -> str:
+    """Today's id for an old one, with a one-line notice (once per id)."""
+    new = RENAMED_ENV_IDS.get(env_id)
+    if new is None:
+        return env_id
+    if env_id not in _renames_announced:
+        _renames_announced.add(env_id)
+        print(f"notice: env id '{env_id}' is now '{new}'; using '{new}'", file=sys.stderr)
+    return new
 
 
 def check_known_keys(data: Mapping[str, Any]) -> None:

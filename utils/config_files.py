@@ -60,6 +60,9 @@ def read_variants(path: Path) -> dict[str, dict[str, Any]]:
 
 def find_config_file(env: str, directory: Path = CONFIG_DIR) -> Path:
     """The YAML file for an env given by file stem or by ``env_id``."""
+    from utils.config import renamed_env_id
+
+    env = renamed_env_id(env)
     files = _config_files(directory)
     if env in files:
         return files[env]
