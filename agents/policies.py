@@ -1,8 +1,7 @@
-"""Policy networks: MLP or CNN body, actor-critic or policy-only, with a categorical action head.
+"""Policy networks: MLP or CNN body, actor-critic or policy-only, with an action head per space.
 
-Sampling uses ``log_softmax`` + ``multinomial`` directly rather than
-``torch.distributions`` objects, which cost more than the network itself for
-small MLPs on the rollout hot path.
+Action heads (``agents/action_heads.py``) use plain tensor math rather than ``torch.distributions``
+objects, which cost more than the network itself for small MLPs on the rollout hot path.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional
 
+from agents.action_heads import build_action_head
 from agents.cnn import NatureCNN
 from utils.config import Config
 from utils.config_values import ConfigError
@@ -49,20 +49,14 @@ def obs_input_size(space: spaces.Space) -> int:
     )
 
 
-def action_count(space: spaces.Space) -> int:
-    """Number of discrete actions, or a one-line error for other action spaces."""
-    if isinstance(space, spaces.Discrete):
-        return int(space.n)
-    raise ConfigError(f"action space {space} is not supported yet (only Discrete); pick a Discrete-action environment")
-
-
 class MLPPolicy(nn.Module):
     """Separate actor and (optional) critic MLPs over a flattened observation (or shared CNN features)."""
 
     def __init__(self, obs_space: spaces.Space, action_space: spaces.Space, config: Config) -> None:
         super().__init__()
         self.discrete_obs = isinstance(obs_space, spaces.Discrete)
-        n_actions = action_count(action_space)
+        self.action_head = build_action_head(action_space)
+        n_actions = self.action_head.n_outputs
         self.cnn: NatureCNN | None = None
         if config.policy == "cnn":
             self.cnn = NatureCNN(obs_space)
@@ -100,21 +94,16 @@ class MLPPolicy(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Actions, their log-probabilities and state values for a batch of observations."""
         features = self.encode(obs)
-        log_probs = functional.log_softmax(self.actor(features), dim=-1)
-        if deterministic:
-            actions = log_probs.argmax(dim=-1)
-        else:
-            actions = torch.multinomial(log_probs.exp(), 1, generator=generator).squeeze(-1)
-        log_prob = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        params = self.actor(features)
+        actions = self.action_head.sample(params, deterministic, generator)
+        log_prob, _ = self.action_head.log_prob_entropy(params, actions)
         values = self.critic(features).squeeze(-1) if self.critic is not None else torch.zeros_like(log_prob)
         return actions, log_prob, values
 
     def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Log-probabilities of ``actions``, the policy entropy and values, with gradients."""
         features = self.encode(obs)
-        log_probs = functional.log_softmax(self.actor(features), dim=-1)
-        log_prob = log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
-        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        log_prob, entropy = self.action_head.log_prob_entropy(self.actor(features), actions)
         if self.critic is None:
             return log_prob, entropy, torch.zeros_like(log_prob)
         return log_prob, entropy, self.critic(features).squeeze(-1)

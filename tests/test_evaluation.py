@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from agents.action_heads import build_action_head
 from agents.policies import MLPPolicy
 from utils.config import Config
 from utils.evaluation import EvalResult, evaluate_policy, evaluation_seeds
@@ -26,6 +27,8 @@ def _one_torch_thread() -> Iterator[None]:
 
 class AlwaysLeft(torch.nn.Module):
     """A hand-made CartPole policy that always pushes the cart left (action 0)."""
+
+    action_head = build_action_head(gym.spaces.Discrete(2))
 
     def act(self, obs: torch.Tensor, deterministic: bool = False, generator: torch.Generator | None = None):
         zeros = torch.zeros(obs.shape[0], dtype=torch.int64)

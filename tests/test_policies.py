@@ -132,10 +132,12 @@ def test_reinforce_with_advantages_has_a_critic() -> None:
     assert _policy(algo_id="reinforce", policy_targets="advantages").has_critic
 
 
-def test_continuous_action_space_is_rejected_naming_the_space() -> None:
-    box = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
-    with pytest.raises(ConfigError, match=r"action space Box\(.*\(2,\).*only Discrete"):
-        MLPPolicy(CARTPOLE_OBS, box, _config())
+def test_unsupported_action_space_is_rejected_naming_the_space() -> None:
+    unbounded = spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
+    with pytest.raises(ConfigError, match=r"action space Box\(.*\(2,\).*not supported; supported: Discrete"):
+        MLPPolicy(CARTPOLE_OBS, unbounded, _config())
+    with pytest.raises(ConfigError, match=r"action space Tuple"):
+        MLPPolicy(CARTPOLE_OBS, spaces.Tuple((spaces.Discrete(2), spaces.Discrete(3))), _config())
 
 
 def test_unsupported_observation_space_is_rejected_naming_the_space() -> None:
@@ -143,6 +145,6 @@ def test_unsupported_observation_space_is_rejected_naming_the_space() -> None:
         MLPPolicy(spaces.Tuple((spaces.Discrete(2), spaces.Discrete(3))), THREE_ACTIONS, _config())
 
 
-def test_build_policy_refuses_the_unavailable_cnn_body() -> None:
-    with pytest.raises(ConfigError, match="policy: cnn"):
+def test_cnn_body_on_vector_observations_says_to_use_mlp() -> None:
+    with pytest.raises(ConfigError, match=r"not an image layout.*use policy: mlp"):
         build_policy(CARTPOLE_OBS, THREE_ACTIONS, _config(policy="cnn"))

@@ -87,7 +87,8 @@ def evaluate_policy(
         while active.any():
             obs_in = torch.as_tensor(obs_normalizer(obs), device=device)
             actions, _, _ = policy.act(obs_in, deterministic=deterministic, generator=generator)
-            obs, reward, terminated, truncated, info = env.step(actions.cpu().numpy())
+            actions_np = actions.cpu().numpy().reshape(n_envs, *env.single_action_space.shape)
+            obs, reward, terminated, truncated, info = env.step(policy.action_head.to_env(actions_np))
             env_reward = info.get("env_reward", reward)
             returns += np.where(active, env_reward, 0.0)
             lengths += active

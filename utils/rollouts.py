@@ -72,7 +72,7 @@ class RolloutCollector:
         obs_dtype = np.float32 if obs_normalizer.active else obs_space.dtype
         self.buffers = Rollout(
             obs=np.zeros((n_steps, n_envs, *obs_space.shape), dtype=obs_dtype),
-            actions=np.zeros((n_steps, n_envs, *env.single_action_space.shape), dtype=np.int64),
+            actions=np.zeros((n_steps, n_envs, *env.single_action_space.shape), dtype=policy.action_head.action_dtype),
             log_probs=np.zeros((n_steps, n_envs), dtype=np.float32),
             values=np.zeros((n_steps, n_envs), dtype=np.float32),
             rewards=np.zeros((n_steps, n_envs), dtype=np.float32),
@@ -101,12 +101,12 @@ class RolloutCollector:
             self.raw_obs[t] = self.obs
             buf.obs[t] = self.obs_normalizer(self.obs)
             actions, log_probs, values = self.policy.act(torch.as_tensor(buf.obs[t], device=self.device))
-            actions_np = actions.cpu().numpy()
+            actions_np = actions.cpu().numpy().reshape(buf.actions[t].shape)
             buf.actions[t] = actions_np
             buf.log_probs[t] = log_probs.cpu().numpy()
             buf.values[t] = values.cpu().numpy()
             buf.valid[t] = ~self.prev_done
-            self.obs, reward, terminated, truncated, info = self.env.step(actions_np)
+            self.obs, reward, terminated, truncated, info = self.env.step(self.policy.action_head.to_env(actions_np))
             self._count_episodes(reward, info, terminated | truncated, buf.valid[t])
             buf.rewards[t] = reward
             buf.terminated[t] = terminated
