@@ -1,6 +1,14 @@
 """Env wrappers selectable from config; importing this package registers them all."""
 
-from gym_wrappers import cartpole_reward_shaper, observations  # noqa: F401 (registers wrappers)
+from gym_wrappers import (  # noqa: F401 (registers wrappers)
+    action_remapper,
+    cartpole_reward_shaper,
+    discrete_encoder,
+    mountaincar_reward_shaper,
+    observations,
+    pixel_observation,
+    vizdoom_reward_shaper,
+)
 from gym_wrappers.registry import (
     EnvWrapperRegistry,
     UnknownWrapperError,
