@@ -43,19 +43,28 @@ class ActionHead(nn.Module):
 
 
 class CategoricalHead(ActionHead):
-    """Discrete(n)."""
+    """Discrete(n), optionally restricted to ``valid_actions`` (the others get probability 0)."""
 
-    def __init__(self, space: spaces.Discrete) -> None:
+    def __init__(self, space: spaces.Discrete, valid_actions: list[int] | None = None) -> None:
         super().__init__(space)
         self.n_outputs = int(space.n)
+        self.masked = valid_actions is not None
+        allowed = torch.zeros(self.n_outputs, dtype=torch.bool)
+        allowed[list(range(self.n_outputs)) if valid_actions is None else valid_actions] = True
+        self.register_buffer("allowed", allowed)
+
+    def _logits(self, params: torch.Tensor) -> torch.Tensor:
+        # a large finite logit, not -inf: probability 0 without NaN gradients through p * log p
+        return params.masked_fill(~self.allowed, -1e9) if self.masked else params
 
     def sample(self, params: torch.Tensor, deterministic: bool, generator: torch.Generator | None) -> torch.Tensor:
+        logits = self._logits(params)
         if deterministic:
-            return params.argmax(dim=-1)
-        return torch.multinomial(functional.softmax(params, dim=-1), 1, generator=generator).squeeze(-1)
+            return logits.argmax(dim=-1)
+        return torch.multinomial(functional.softmax(logits, dim=-1), 1, generator=generator).squeeze(-1)
 
     def log_prob_entropy(self, params: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        log_probs = functional.log_softmax(params, dim=-1)
+        log_probs = functional.log_softmax(self._logits(params), dim=-1)
         chosen = log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
         return chosen, -(log_probs.exp() * log_probs).sum(-1)
 
@@ -134,10 +143,16 @@ class GaussianHead(ActionHead):
         return clipped.reshape(actions.shape[0], *self.space.shape).astype(self.space.dtype)
 
 
-def build_action_head(space: spaces.Space) -> ActionHead:
+def build_action_head(space: spaces.Space, valid_actions: list[int] | None = None) -> ActionHead:
     """The head for ``space``, or a one-line error naming an unsupported space."""
+    if valid_actions is not None:
+        if not isinstance(space, spaces.Discrete):
+            raise ConfigError(f"valid_actions: needs a Discrete action space, not {space}; remove valid_actions")
+        bad = [a for a in valid_actions if not 0 <= a < space.n]
+        if bad or not valid_actions:
+            raise ConfigError(f"valid_actions: {valid_actions} must be non-empty actions in 0..{space.n - 1}")
     if isinstance(space, spaces.Discrete):
-        return CategoricalHead(space)
+        return CategoricalHead(space, valid_actions)
     if isinstance(space, spaces.MultiDiscrete):
         return MultiCategoricalHead(space)
     if isinstance(space, spaces.MultiBinary):

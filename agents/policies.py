@@ -55,7 +55,7 @@ class MLPPolicy(nn.Module):
     def __init__(self, obs_space: spaces.Space, action_space: spaces.Space, config: Config) -> None:
         super().__init__()
         self.discrete_obs = isinstance(obs_space, spaces.Discrete)
-        self.action_head = build_action_head(action_space)
+        self.action_head = build_action_head(action_space, config.valid_actions)
         n_actions = self.action_head.n_outputs
         self.cnn: NatureCNN | None = None
         if config.policy == "cnn":

@@ -61,3 +61,21 @@ def test_deterministic_modes() -> None:
     assert build_action_head(spaces.Discrete(3)).sample(params, True, None).tolist() == [1]
     assert build_action_head(spaces.MultiBinary(3)).sample(params, True, None).tolist() == [[1, 1, 0]]
     assert build_action_head(spaces.Box(-5.0, 5.0, (3,))).sample(params, True, None).tolist() == params.tolist()
+
+
+def test_valid_actions_mask_the_others_out_of_sampling_and_entropy() -> None:
+    head = build_action_head(spaces.Discrete(4), valid_actions=[1, 3])
+    params = torch.tensor([[5.0, 0.0, 9.0, 0.0]] * 500)
+    sampled = set(head.sample(params, False, torch.Generator().manual_seed(0)).tolist())
+    assert sampled == {1, 3}
+    assert head.sample(params[:1], True, None).tolist() == [1]
+    log_prob, entropy = head.log_prob_entropy(params[:1], torch.tensor([3]))
+    assert log_prob.item() == pytest.approx(math.log(0.5))
+    assert entropy.item() == pytest.approx(math.log(2))
+
+
+def test_valid_actions_outside_the_space_are_a_config_error() -> None:
+    from utils.config_values import ConfigError
+
+    with pytest.raises(ConfigError, match="valid_actions"):
+        build_action_head(spaces.Discrete(2), valid_actions=[0, 5])

@@ -77,6 +77,7 @@ class Config:
     policy: str = _f("mlp", "network body: mlp | cnn", choices=POLICIES)
     actor_critic: bool | None = _f(None, "learn a value head (None: yes for ppo and for reinforce with advantages)")
     hidden_dims: list[int] = _f([64, 64], "hidden layer widths of the MLP")
+    valid_actions: list[int] | None = _f(None, "Discrete actions the policy may take; the others are masked out")
     activation: str = _f("tanh", "hidden activation: tanh | relu | gelu | elu | leaky_relu", choices=ACTIVATIONS)
     # --- training ---
     max_timesteps: int = _f(100_000, "total env steps to train for", min=1)
