@@ -21,6 +21,8 @@ SHORT = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "max_times
         ("ALE/Pong-v5", {}, (4, 84, 84)),
         ("ALE/Pong-v5", {"obs_type": "ram", "policy": "mlp", "frame_stack": 1}, (128,)),
         ("VizdoomBasic-v1", {}, (4, 60, 80)),
+        ("Airstriker-Genesis-v0", {"max_episode_steps": 50}, (4, 84, 84)),
+        ("Pendulum-v1", {}, (3,)),
     ],
 )
 def test_one_short_training_run_per_family(
@@ -38,3 +40,17 @@ def test_one_short_training_run_per_family(
     else:
         assert trained.policy.n_obs == obs_shape[0]
     assert result.last_eval_return is not None
+
+
+def test_retro_game_without_rom_is_a_one_line_error_naming_the_import_command(runs_dir: Path) -> None:
+    from utils.config_values import ConfigError
+
+    with pytest.raises(ConfigError, match=r"no ROM for SuperMarioBros-Nes-v0.*python -m stable_retro.import"):
+        train(load_config("SuperMarioBros-Nes-v0", "ppo", SHORT), quiet=True)
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_retro_training_env_is_async_even_when_auto() -> None:
+    from utils.envs import resolve_vectorization
+
+    assert resolve_vectorization(load_config("Airstriker-Genesis-v0", "ppo")) == "async"

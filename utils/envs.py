@@ -35,6 +35,40 @@ def register_family(env_id: str) -> None:
             module = importlib.import_module(package)
             if package == "ale_py":
                 gym.register_envs(module)
+            return
+    _register_retro(env_id)
+
+
+def _retro_games() -> list[str]:
+    try:
+        import stable_retro
+    except ImportError:
+        return []
+    return list(stable_retro.data.list_games())
+
+
+def is_retro(env_id: str) -> bool:
+    """Whether ``env_id`` is a stable-retro game (those allow one emulator per process)."""
+    spec = gym.registry.get(env_id)
+    return spec is not None and (spec.kwargs or {}).get("retro_game") == env_id
+
+
+def _make_retro(retro_game: str, render_mode: str | None = None, **kwargs: object) -> gym.Env:
+    import stable_retro
+
+    try:
+        # stable-retro defaults to render_mode="human", which fails without a display
+        return stable_retro.make(retro_game, render_mode=render_mode or "rgb_array", **kwargs)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"env_id: stable-retro has no ROM for {retro_game}; import your ROMs with: "
+            "python -m stable_retro.import /path/to/your/roms"
+        ) from None
+
+
+def _register_retro(env_id: str) -> None:
+    if env_id in _retro_games():
+        gym.register(id=env_id, entry_point=_make_retro, kwargs={"retro_game": env_id})
 
 
 def is_atari_rgb(config: Config) -> bool:
@@ -79,6 +113,12 @@ def resolve_vectorization(config: Config) -> str:
         and not config.env_id.startswith("ALE/")  # AtariVectorEnv preprocesses differently from eval/play envs
     )
     mode = config.vectorization_mode
+    if is_retro(config.env_id):
+        if mode not in ("auto", "async"):
+            raise ConfigError(
+                f"vectorization_mode: {mode} is not possible for stable-retro (one emulator per process); use async"
+            )
+        return "async"
     if mode == "auto":
         return "native" if native_ok else "sync"
     if mode == "native" and not native_ok:
@@ -139,7 +179,7 @@ def build_env(
     env_spec(config.env_id)
     validate_wrappers(config)
     if role == "eval":
-        mode = "sync"
+        mode = "async" if is_retro(config.env_id) and (n_envs or 2) > 1 else "sync"
         n_envs = n_envs or min(config.eval_episodes, MAX_EVAL_ENVS)
     else:
         mode = resolve_vectorization(config)
