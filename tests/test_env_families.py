@@ -54,3 +54,20 @@ def test_retro_training_env_is_async_even_when_auto() -> None:
     from utils.envs import resolve_vectorization
 
     assert resolve_vectorization(load_config("Airstriker-Genesis-v0", "ppo")) == "async"
+
+
+def test_atari_objects_without_ocatari_names_the_extra(monkeypatch: pytest.MonkeyPatch, runs_dir: Path) -> None:
+    import sys
+
+    from utils.config_values import ConfigError
+
+    monkeypatch.setitem(sys.modules, "ocatari.core", None)  # as if the optional extra were not installed
+    with pytest.raises(ConfigError, match=r"pip install -e '\.\[atari-objects\]'"):
+        train(load_config("ALE-Pong-v5", "objects", SHORT), quiet=True)
+
+
+def test_atari_objects_train_an_mlp_on_object_positions(runs_dir: Path) -> None:
+    pytest.importorskip("ocatari.core", reason="optional extra: pip install -e '.[atari-objects]'")
+    result = train(load_config("ALE-Pong-v5", "objects", {**SHORT, "max_episode_steps": 50}), quiet=True)
+    trained = load_trained_policy(result.run, "last")
+    assert trained.policy.cnn is None and trained.policy.n_obs == 4 * 4 * 6  # 4 stacked frames of 4x6 objects

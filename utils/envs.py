@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 import gym_envs  # noqa: F401  (registers Bandit-v0)
 from gym_wrappers import EnvWrapperRegistry, apply_wrappers
@@ -133,9 +134,7 @@ def resolve_vectorization(config: Config) -> str:
 
 def _make_kwargs(config: Config, render_mode: str | None) -> dict[str, Any]:
     kwargs = dict(config.env_kwargs)
-    if config.env_id.startswith("ALE/"):
-        if config.obs_type == "objects":
-            raise ConfigError("obs_type: objects (OCAtari) is not supported yet; use rgb or ram")
+    if config.env_id.startswith("ALE/") and config.obs_type != "objects":
         kwargs.setdefault("obs_type", config.obs_type)
     if config.max_episode_steps is not None:
         kwargs["max_episode_steps"] = config.max_episode_steps
@@ -146,9 +145,31 @@ def _make_kwargs(config: Config, render_mode: str | None) -> dict[str, Any]:
     return kwargs
 
 
+def _make_ocatari(config: Config, render_mode: str | None) -> gym.Env:
+    """ALE with OCAtari's object-list observations (objects x features, from the RAM)."""
+    try:
+        from ocatari.core import OCAtari
+    except ImportError:
+        raise ConfigError(
+            "obs_type: objects needs OCAtari, an optional extra; install it with: pip install -e '.[atari-objects]'"
+        ) from None
+    kwargs = {k: v for k, v in _make_kwargs(config, render_mode).items() if k != "max_episode_steps"}
+    env = OCAtari(config.env_id, mode="ram", hud=False, obs_mode="obj", **kwargs)
+    env.metadata = dict(env._env.metadata)  # OCAtari reports no render modes; its ALE env renders fine
+    env.render_mode = env._env.render_mode
+    env.observation_space = gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32)
+    env = gym.wrappers.TransformObservation(env, lambda obs: np.asarray(obs, np.float32), env.observation_space)
+    if config.max_episode_steps is not None:
+        env = gym.wrappers.TimeLimit(env, config.max_episode_steps)
+    return env
+
+
 def make_single_env(config: Config, render_mode: str | None = None) -> gym.Env:
     """One env with the config's wrappers, exactly as each training/eval sub-env is built."""
-    env = gym.make(config.env_id, **_make_kwargs(config, render_mode))
+    if config.env_id.startswith("ALE/") and config.obs_type == "objects":
+        env = _make_ocatari(config, render_mode)
+    else:
+        env = gym.make(config.env_id, **_make_kwargs(config, render_mode))
     if isinstance(env.observation_space, gym.spaces.Dict) and "screen" in env.observation_space.spaces:
         env = ScreenObservation(env)
     if is_atari_rgb(config) and config.atari_preprocessing:
