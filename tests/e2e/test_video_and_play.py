@@ -101,3 +101,18 @@ def test_video_on_an_env_without_rgb_array_fails_fast_and_video_off_trains(runs_
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
     result = train(config.replace(video="off"), quiet=True)
     assert result.timesteps == 64 and not (result.run.path / "videos").exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("env", ["ALE/Pong-v5", "VizdoomBasic-v1"])
+def test_atari_and_vizdoom_runs_play_and_record(env: str, runs_dir: Path) -> None:
+    overrides = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "max_timesteps": 64,
+                 "eval_episodes": 1, "eval_freq": 0, "video": "off", "max_episode_steps": 40}  # fmt: skip
+    result = train(load_config(env, "ppo", overrides), quiet=True)
+    out = runs_dir / "play.mp4"
+    played = run_cli(["run_play.py", "--run-id", result.run.run_id, "--episodes", "2", "--headless",
+                      "--record", str(out)], runs_dir)  # fmt: skip
+    assert played.returncode == 0, played.stderr[-2000:]
+    assert len(re.findall(r"^episode \d/2", played.stdout, flags=re.MULTILINE)) == 2
+    lengths = [int(x) for x in re.findall(r"length (\d+)", played.stdout)]
+    assert count_video_frames(out) == sum(length + 1 for length in lengths)
