@@ -7,6 +7,7 @@ from gym_wrappers import (  # noqa: F401 (registers wrappers)
     mountaincar_reward_shaper,
     observations,
     pixel_observation,
+    pong,
     vizdoom_reward_shaper,
 )
 from gym_wrappers.registry import (
