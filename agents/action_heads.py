@@ -51,7 +51,7 @@ class CategoricalHead(ActionHead):
         self.masked = valid_actions is not None
         allowed = torch.zeros(self.n_outputs, dtype=torch.bool)
         allowed[list(range(self.n_outputs)) if valid_actions is None else valid_actions] = True
-        self.register_buffer("allowed", allowed)
+        self.register_buffer("allowed", allowed, persistent=False)  # derived from config, not saved
 
     def _logits(self, params: torch.Tensor) -> torch.Tensor:
         # a large finite logit, not -inf: probability 0 without NaN gradients through p * log p
