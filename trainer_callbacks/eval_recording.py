@@ -37,6 +37,10 @@ class EvalRecordingCallback(pl.Callback):
         self.run = run
         self.worker = worker if config.video != "off" else None
         self.telemetry = EpisodeTelemetry(run.path / "episodes.jsonl")
+        for row in self.telemetry.video_rows("pending"):  # a resumed run whose worker was killed mid-video
+            self.telemetry.update(
+                row["eval"], row["episode"], {"video_status": "failed", "error": "run stopped before it was written"}
+            )
         self.videos_dir = run.path / "videos"
         self.best_video_eval: int | None = None
         self.last_timing: dict[str, float] = {}

@@ -1,0 +1,33 @@
+"""episodes.jsonl: rows append, updates rewrite atomically, pending videos of a killed run become failed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trainer_callbacks.eval_recording import EvalRecordingCallback
+from utils.config import Config
+from utils.runs import create_run
+from utils.telemetry import EpisodeTelemetry
+
+
+def test_rows_append_and_updates_rewrite_the_file(tmp_path: Path) -> None:
+    telemetry = EpisodeTelemetry(tmp_path / "episodes.jsonl")
+    telemetry.append([{"eval": 0, "episode": 0, "return": 1.0}, {"eval": 0, "episode": 1, "return": 2.0}])
+    telemetry.update(0, 1, {"video": "videos/x.mp4", "video_status": "ok"})
+    rows = [json.loads(line) for line in (tmp_path / "episodes.jsonl").read_text().splitlines()]
+    assert rows == [{"eval": 0, "episode": 0, "return": 1.0},
+                    {"eval": 0, "episode": 1, "return": 2.0, "video": "videos/x.mp4", "video_status": "ok"}]  # fmt: skip
+    assert EpisodeTelemetry(tmp_path / "episodes.jsonl").video_rows("ok") == [rows[1]]
+
+
+def test_pending_videos_of_a_stopped_run_are_marked_failed_on_resume(tmp_path: Path) -> None:
+    config = Config(env_id="CartPole-v1")
+    run = create_run(config.to_dict(), root=tmp_path / "runs")
+    EpisodeTelemetry(run.path / "episodes.jsonl").append(
+        [{"eval": 3, "episode": 0, "video": "videos/a.mp4", "video_status": "pending"}]
+    )
+    recorder = EvalRecordingCallback(config, run, worker=None)
+    assert recorder.telemetry.video_rows("pending") == []
+    (failed,) = recorder.telemetry.video_rows("failed")
+    assert failed["eval"] == 3 and "stopped" in failed["error"]
