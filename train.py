@@ -153,13 +153,7 @@ def run_training(args: argparse.Namespace) -> int:
         config = config.replace(**debugger_overrides(config.to_dict()))
         print("debugger attached: n_envs=1, sync vectorization, batch_size adjusted", file=sys.stderr)
 
-    from utils.envs import EnvError, build_env
-
-    try:
-        build_env(config, "eval", n_envs=1).close()
-    except EnvError as error:
-        raise ConfigError(str(error)) from None
-    from utils.training import train
+    from utils.training import train  # builds the envs before it creates the run directory
 
     result = train(config, quiet=args.quiet, resume=run)
     print(f"run directory: {result.run.path}")

@@ -19,7 +19,7 @@ from utils.config_values import ConfigError
 MAX_EVAL_ENVS = 16
 
 
-class EnvError(ValueError):
+class EnvError(ConfigError):
     """An environment that cannot be built as configured."""
 
 

@@ -81,7 +81,9 @@ class RolloutCollector:
             valid=np.zeros((n_steps, n_envs), dtype=bool),
             last_values=np.zeros(n_envs, dtype=np.float32),
         )
-        self.raw_obs = np.zeros((n_steps, n_envs, *obs_space.shape), dtype=obs_space.dtype)
+        # raw observations are only needed to update rolling normalization statistics
+        keep_raw = obs_normalizer.rms is not None
+        self.raw_obs = np.zeros((n_steps, n_envs, *obs_space.shape), obs_space.dtype) if keep_raw else None
         self.obs, _ = env.reset(seed=seed)
         self.prev_done = np.zeros(n_envs, dtype=bool)
         self.episode_return = np.zeros(n_envs, dtype=np.float64)
@@ -98,7 +100,8 @@ class RolloutCollector:
         buf = self.buffers
         n_steps = buf.rewards.shape[0]
         for t in range(n_steps):
-            self.raw_obs[t] = self.obs
+            if self.raw_obs is not None:
+                self.raw_obs[t] = self.obs
             buf.obs[t] = self.obs_normalizer(self.obs)
             actions, log_probs, values = self.policy.act(torch.as_tensor(buf.obs[t], device=self.device))
             actions_np = actions.cpu().numpy().reshape(buf.actions[t].shape)
@@ -114,7 +117,8 @@ class RolloutCollector:
             self.prev_done = terminated | truncated
         self.timesteps += n_steps * self.env.num_envs
         buf.last_values[:] = self.policy.value(self._policy_input(self.obs)).detach().cpu().numpy()
-        self.obs_normalizer.update(self.raw_obs)
+        if self.raw_obs is not None:
+            self.obs_normalizer.update(self.raw_obs)
         buf.rewards[:] = self.reward_normalizer(buf.rewards, buf.terminated | buf.truncated, buf.valid)
         return buf
 

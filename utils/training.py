@@ -23,9 +23,12 @@ from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
 from utils.checkpoints import read_checkpoint, resolve_checkpoint
 from utils.config import Config
+from utils.config_values import ConfigError
 from utils.envs import build_env, reward_threshold
 from utils.report import write_report
-from utils.runs import RunDir, create_run, point_last
+from utils.runs import RunDir, create_run, point_last, write_json_atomic
+from utils.video import check_can_render
+from utils.video_worker import VideoWorker
 
 
 @dataclass
@@ -51,8 +54,6 @@ def _quiet_lightning() -> None:
 
 def _accelerator(config: Config) -> str:
     if config.accelerator == "gpu" and not torch.cuda.is_available():
-        from utils.config_values import ConfigError
-
         raise ConfigError("accelerator: gpu requested but no CUDA device is visible; use accelerator: cpu")
     return config.accelerator
 
@@ -91,23 +92,17 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     threshold = reward_threshold(config)
     agent = agent_class(config.algo_id)(config, train_env)
     if config.video != "off":
-        from utils.video import check_can_render
-
         check_can_render(config)
 
     run = resume if resume is not None else create_run(config.to_dict())
     log = _session_log(run)
     if resume is not None:
-        from utils.runs import write_json_atomic
-
         write_json_atomic(run.config_path, config.to_dict())
         point_last(run, run.path.parent)
 
     def save_best(current: pl.LightningModule) -> None:
         checkpoints.save(current, ("best", "last"))
         log.info("new best eval %.3f at %d steps", evaluator.best_return, current.collector.timesteps)
-
-    from utils.video_worker import VideoWorker
 
     recorder = EvalRecordingCallback(config, run, VideoWorker() if config.video != "off" else None)
     evaluator = EvaluationCallback(config, eval_env, threshold, save_best, recorder.on_evaluation)
