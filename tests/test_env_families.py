@@ -28,7 +28,7 @@ SHORT = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "max_times
 def test_one_short_training_run_per_family(
     env: str, extra: dict, obs_shape: tuple[int, ...], runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # VizDoom writes _vizdoom/ scratch files into the working directory
+    monkeypatch.chdir(tmp_path)
     overrides = {**SHORT, **extra}
     if env == "ALE/Pong-v5":
         overrides["max_episode_steps"] = 50  # one eval episode of Pong would otherwise last thousands of steps
@@ -40,6 +40,7 @@ def test_one_short_training_run_per_family(
     else:
         assert trained.policy.n_obs == obs_shape[0]
     assert result.last_eval_return is not None
+    assert {path.name for path in tmp_path.iterdir()} <= {runs_dir.name}  # no _vizdoom/ scratch files here
 
 
 def test_retro_game_without_rom_is_a_one_line_error_naming_the_import_command(runs_dir: Path) -> None:
@@ -71,3 +72,24 @@ def test_atari_objects_train_an_mlp_on_object_positions(runs_dir: Path) -> None:
     result = train(load_config("ALE-Pong-v5", "objects", {**SHORT, "max_episode_steps": 50}), quiet=True)
     trained = load_trained_policy(result.run, "last")
     assert trained.policy.cnn is None and trained.policy.n_obs == 4 * 4 * 6  # 4 stacked frames of 4x6 objects
+
+
+def test_vizdoom_scratch_files_stay_out_of_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("vizdoom")
+    from gym_wrappers.vizdoom_scratch import VizDoomScratchDir
+    from utils.envs import make_single_env
+
+    monkeypatch.chdir(tmp_path)
+    env = make_single_env(load_config("VizdoomBasic-v1", "ppo"))
+    scratch_wrapper = env
+    while not isinstance(scratch_wrapper, VizDoomScratchDir):
+        scratch_wrapper = scratch_wrapper.env
+    env.reset(seed=0)
+    scratch = Path(scratch_wrapper.scratch)
+    assert Path.cwd() == tmp_path  # the working directory is ours again after the engine started
+    for _ in range(20):
+        env.step(env.action_space.sample())
+    env.reset(seed=1)
+    env.close()
+    assert list(tmp_path.iterdir()) == []
+    assert not scratch.exists()  # the engine's folder (where _vizdoom/ went) is removed on close

@@ -3,7 +3,9 @@
 Which evaluations are recorded comes from ``video``: ``best`` records each new best and the final
 evaluation, ``{every_n_evals: N}`` every N-th evaluation (and the final one), ``off`` none. A recording
 replays episode 0 of that evaluation (its seed, the weights of that moment) in the worker; with
-deterministic evaluation it is the same episode. ``max_videos`` keeps the newest videos plus the best.
+deterministic evaluation it is the same episode. When the worker is idle the recording starts before
+the evaluation runs, so it overlaps it, and is dropped if the evaluation turns out not to want it.
+``max_videos`` keeps the newest videos plus the best.
 """
 
 from __future__ import annotations
@@ -42,12 +44,33 @@ class EvalRecordingCallback(pl.Callback):
                 row["eval"], row["episode"], {"video_status": "failed", "error": "run stopped before it was written"}
             )
         self.videos_dir = run.path / "videos"
+        self.jobs_dir = self.videos_dir / ".jobs"  # snapshots and recordings in progress
+        self.submitted: dict[int, str] = {}  # eval index -> video file name
+        self.decisions: dict[int, dict[str, Any] | None] = {}  # eval -> how to keep its video; None: discard
+        self.undecided: dict[int, dict[str, Any]] = {}  # recordings finished before their evaluation
         self.best_video_eval: int | None = None
         self.last_timing: dict[str, float] = {}
 
-    # --- called by EvaluationCallback after each evaluation ---
+    # --- called by EvaluationCallback before and after each evaluation ---
+    def before_evaluation(self, agent: BaseAgent, eval_index: int, seeds: list[int]) -> None:
+        """Start recording the evaluation's first episode now, while the evaluation itself runs.
+
+        Whether the video is kept depends on the evaluation's outcome (a new best, the final one), known
+        only afterwards: ``on_evaluation`` decides, and an unwanted recording is deleted. Recording only
+        starts early when the worker is idle, so speculation never delays a video that is wanted.
+        """
+        if self.worker is None:
+            return
+        self._handle(self.worker.poll())
+        if self.worker.pending:
+            return
+        every = self.config.video_every
+        if every is not None and (eval_index + 1) % every != 0:
+            return  # the cadence does not want this one (unless it turns out final: recorded afterwards)
+        self._submit(agent, eval_index, agent.collector.timesteps, seeds[0])
+
     def on_evaluation(self, agent: BaseAgent, result: EvalResult, eval_index: int, new_best: bool, final: bool) -> None:
-        """Log every episode of the evaluation; queue a recording when the cadence asks for one."""
+        """Log every episode of the evaluation; keep (or queue) its recording when the cadence wants one."""
         timesteps = agent.collector.timesteps
         rows = [
             {
@@ -63,8 +86,18 @@ class EvalRecordingCallback(pl.Callback):
             for episode, seed in enumerate(result.seeds)
         ]
         self.telemetry.append(rows)
-        if self.worker is not None and self._wants_video(eval_index, new_best, final):
-            self._submit(agent, rows[0], new_best)
+        if self.worker is None:
+            return
+        wanted = self._wants_video(eval_index, new_best, final)
+        if wanted and eval_index not in self.submitted:
+            self._submit(agent, eval_index, timesteps, rows[0]["seed"])
+        if wanted:
+            name = self.submitted[eval_index]
+            self.telemetry.update(eval_index, 0, {"video": f"videos/{name}", "video_status": "pending"})
+        if eval_index in self.submitted:
+            best_link = self.run.checkpoints / "best"
+            checkpoint = os.readlink(best_link) if new_best and best_link.is_symlink() else None
+            self._decide(eval_index, {"best": new_best, "checkpoint": checkpoint} if wanted else None)
 
     def _wants_video(self, eval_index: int, new_best: bool, final: bool) -> bool:
         every = self.config.video_every
@@ -72,29 +105,31 @@ class EvalRecordingCallback(pl.Callback):
             return final or (eval_index + 1) % every == 0
         return new_best or final
 
-    def _submit(self, agent: BaseAgent, row: dict[str, Any], new_best: bool) -> None:
-        name = video_name(row["eval"], row["timesteps"], row["episode"], row["seed"])
+    def _submit(self, agent: BaseAgent, eval_index: int, timesteps: int, seed: int) -> None:
+        name = video_name(eval_index, timesteps, 0, seed)
         arrays = {f"obs_norm.{k}": v for k, v in agent.collector.obs_normalizer.state().items()}
         snapshot = write_checkpoint(
-            self.videos_dir / ".jobs", f"eval={row['eval']:04d}", agent.policy.state_dict(), None, arrays, {},
-            self.config.to_dict(),
-        )  # fmt: skip
-        best_link = self.run.checkpoints / "best"
-        checkpoint = os.readlink(best_link) if new_best and best_link.is_symlink() else None
-        self.telemetry.update(row["eval"], row["episode"], {"video": f"videos/{name}", "video_status": "pending"})
+            self.jobs_dir, f"eval={eval_index:04d}", agent.policy.state_dict(), None, arrays, {}, self.config.to_dict()
+        )
+        self.submitted[eval_index] = name
         self.worker.submit(
             {
                 "snapshot": str(snapshot),
-                "path": str(self.videos_dir / name),
-                "seed": row["seed"],
-                "eval": row["eval"],
-                "episode": row["episode"],
+                "path": str(self.jobs_dir / name),
+                "seed": seed,
+                "eval": eval_index,
+                "episode": 0,
                 "deterministic": self.config.eval_deterministic,
                 "fps": self.config.video_fps,
-                "checkpoint": checkpoint,
-                "best": new_best,
             }
         )
+
+    def _decide(self, eval_index: int, keep: dict[str, Any] | None) -> None:
+        """Record whether an evaluation's recording is kept (and how), and settle it if it already finished."""
+        self.decisions[eval_index] = keep
+        if eval_index in self.undecided:
+            self._settle(self.undecided.pop(eval_index))
+            self._prune()
 
     # --- collecting finished videos ---
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -106,35 +141,48 @@ class EvalRecordingCallback(pl.Callback):
             self.last_timing = {}
 
     def finish(self) -> int:
-        """Wait for queued videos, stop the worker; returns how many did not finish."""
+        """Wait for queued videos, stop the worker; returns how many wanted ones did not finish."""
         if self.worker is None:
             return 0
         self._handle(self.worker.drain())
-        unfinished = self.worker.pending
         self.worker.close()
-        shutil.rmtree(self.videos_dir / ".jobs", ignore_errors=True)
-        return unfinished
+        shutil.rmtree(self.jobs_dir, ignore_errors=True)  # snapshots and any recording nobody wanted
+        return len(self.telemetry.video_rows("pending"))
 
     def _handle(self, results: list[dict[str, Any]]) -> None:
         for job in results:
-            if job["status"] != "ok":
-                self.telemetry.update(job["eval"], job["episode"], {"video_status": "failed", "error": job["error"]})
-                continue
-            self.telemetry.update(
-                job["eval"],
-                job["episode"],
-                {"video_status": "ok", "sha256": job["sha256"], "frames": job["frames"],
-                 "video_return": job["return"], "video_length": job["length"]},
-            )  # fmt: skip
-            if job["best"]:
-                self.best_video_eval = job["eval"]
-                self._link_beside_checkpoint(Path(job["path"]), job["checkpoint"])
-            self.last_timing = {
-                "val/video/render_ms_per_frame": 1000 * job["render_seconds"] / max(job["frames"], 1),
-                "val/video/encode_s": job["encode_seconds"],
-            }
+            if job["eval"] in self.decisions:
+                self._settle(job)
+            else:
+                self.undecided[job["eval"]] = job  # finished before its evaluation did
         if results:
             self._prune()
+
+    def _settle(self, job: dict[str, Any]) -> None:
+        """Move a wanted recording into videos/ and index it; delete an unwanted one."""
+        keep = self.decisions.pop(job["eval"])
+        recorded = Path(job["path"])
+        if keep is None:
+            recorded.unlink(missing_ok=True)
+            return
+        if job["status"] != "ok":
+            self.telemetry.update(job["eval"], job["episode"], {"video_status": "failed", "error": job["error"]})
+            return
+        video = self.videos_dir / recorded.name
+        os.replace(recorded, video)
+        self.telemetry.update(
+            job["eval"],
+            job["episode"],
+            {"video_status": "ok", "sha256": job["sha256"], "frames": job["frames"],
+             "video_return": job["return"], "video_length": job["length"]},
+        )  # fmt: skip
+        if keep["best"]:
+            self.best_video_eval = job["eval"]
+            self._link_beside_checkpoint(video, keep["checkpoint"])
+        self.last_timing = {
+            "val/video/render_ms_per_frame": 1000 * job["render_seconds"] / max(job["frames"], 1),
+            "val/video/encode_s": job["encode_seconds"],
+        }
 
     def _link_beside_checkpoint(self, video: Path, checkpoint: str | None) -> None:
         target_dir = self.run.checkpoints / checkpoint if checkpoint else None

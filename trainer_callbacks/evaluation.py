@@ -23,12 +23,14 @@ class EvaluationCallback(pl.Callback):
         threshold: float | None,
         on_new_best: Callable[[BaseAgent], None],
         on_result: Callable[[BaseAgent, EvalResult, int, bool, bool], None] | None = None,
+        on_start: Callable[[BaseAgent, int, list[int]], None] | None = None,
     ) -> None:
         self.config = config
         self.env = eval_env
         self.threshold = threshold
         self.on_new_best = on_new_best
         self.on_result = on_result
+        self.on_start = on_start
         self.base_seed = eval_base_seed(config.seed, config.eval_seed)
         self.eval_count = 0
         self.best_return = float("-inf")
@@ -45,6 +47,8 @@ class EvaluationCallback(pl.Callback):
     def evaluate(self, agent: BaseAgent) -> EvalResult:
         """Run one evaluation now with the agent's current weights and record it."""
         seeds = evaluation_seeds(self.base_seed, self.eval_count, self.config.eval_episodes)
+        if self.on_start is not None:
+            self.on_start(agent, self.eval_count, seeds)
         result = evaluate_policy(
             agent.policy, self.env, agent.collector.obs_normalizer, seeds, self.config.eval_deterministic, agent.device
         )

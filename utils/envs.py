@@ -13,6 +13,7 @@ import numpy as np
 import gym_envs  # noqa: F401  (registers Bandit-v0)
 from gym_wrappers import EnvWrapperRegistry, apply_wrappers
 from gym_wrappers.observations import ScreenObservation
+from gym_wrappers.vizdoom_scratch import VizDoomScratchDir
 from utils.config import Config
 from utils.config_values import ConfigError
 
@@ -166,10 +167,13 @@ def _make_ocatari(config: Config, render_mode: str | None) -> gym.Env:
 
 def make_single_env(config: Config, render_mode: str | None = None) -> gym.Env:
     """One env with the config's wrappers, exactly as each training/eval sub-env is built."""
+    register_family(config.env_id)
     if config.env_id.startswith("ALE/") and config.obs_type == "objects":
         env = _make_ocatari(config, render_mode)
     else:
         env = gym.make(config.env_id, **_make_kwargs(config, render_mode))
+    if config.env_id.startswith("Vizdoom"):
+        env = VizDoomScratchDir(env)
     if isinstance(env.observation_space, gym.spaces.Dict) and "screen" in env.observation_space.spaces:
         env = ScreenObservation(env)
     if is_atari_rgb(config) and config.atari_preprocessing:

@@ -105,7 +105,9 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         log.info("new best eval %.3f at %d steps", evaluator.best_return, current.collector.timesteps)
 
     recorder = EvalRecordingCallback(config, run, VideoWorker() if config.video != "off" else None)
-    evaluator = EvaluationCallback(config, eval_env, threshold, save_best, recorder.on_evaluation)
+    evaluator = EvaluationCallback(
+        config, eval_env, threshold, save_best, recorder.on_evaluation, recorder.before_evaluation
+    )
     checkpoints = CheckpointCallback(run, evaluator)
     exact_resume = False
     if resume is not None:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from gymnasium.wrappers import RecordVideo
 
+from gym_wrappers.pygame_frames import PygameFrameGrabber
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.evaluation import evaluate_policy
@@ -38,7 +39,9 @@ class FrameCapture(RecordVideo):
     """
 
     def __init__(self, env: gym.Env, path: Path, fps: int | None = None) -> None:
-        super().__init__(env, str(path.parent), episode_trigger=lambda _: True, fps=fps, disable_logger=True)
+        super().__init__(
+            PygameFrameGrabber(env), str(path.parent), episode_trigger=lambda _: True, fps=fps, disable_logger=True
+        )
         self.path = path
         self.temp = path.with_name(f".{path.name}.tmp-{os.getpid()}.mp4")
         self.writer = None
