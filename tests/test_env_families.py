@@ -74,7 +74,9 @@ def test_atari_objects_train_an_mlp_on_object_positions(runs_dir: Path) -> None:
     assert trained.policy.cnn is None and trained.policy.n_obs == 4 * 4 * 6  # 4 stacked frames of 4x6 objects
 
 
-def test_vizdoom_scratch_files_stay_out_of_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vizdoom_scratch_files_stay_out_of_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("vizdoom")
     from gym_wrappers.vizdoom_scratch import VizDoomScratchDir
     from utils.envs import make_single_env
