@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -148,3 +150,30 @@ def test_unsupported_observation_space_is_rejected_naming_the_space() -> None:
 def test_cnn_body_on_vector_observations_says_to_use_mlp() -> None:
     with pytest.raises(ConfigError, match=r"not an image layout.*use policy: mlp"):
         build_policy(CARTPOLE_OBS, THREE_ACTIONS, _config(policy="cnn"))
+
+
+def test_flat_parameters_train_like_separate_tensors() -> None:
+    from agents.flat_params import FlatParameters
+
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    flat_net = copy.deepcopy(reference)
+    flat = FlatParameters(flat_net)
+    flat_net.zero_grad()  # as Lightning does before fitting: grads set to None must be re-attached
+    opt_ref = torch.optim.Adam(reference.parameters(), lr=0.05)
+    opt_flat = torch.optim.Adam([flat.flat], lr=0.05)
+    x = torch.randn(32, 4)
+    for _ in range(5):
+        opt_ref.zero_grad()
+        loss = reference(x).pow(2).sum()
+        loss.backward()
+        ref_norm = torch.nn.utils.clip_grad_norm_(reference.parameters(), 0.5)
+        opt_ref.step()
+        flat.zero_grad()
+        flat_net(x).pow(2).sum().backward()
+        flat_norm = flat.clip_grad_norm(0.5)
+        opt_flat.step()
+        assert torch.allclose(ref_norm, flat_norm, rtol=1e-5)
+    for a, b in zip(reference.parameters(), flat_net.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert flat_net[0].weight.data_ptr() == flat.flat.data_ptr()  # the module's tensors are views of the flat one

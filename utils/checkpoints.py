@@ -64,7 +64,10 @@ def write_checkpoint(
     temp = directory / f"{TEMP_PREFIX}{name}-{os.getpid()}"
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir()
-    save_file({key: value.detach().cpu().contiguous() for key, value in weights.items()}, temp / "policy.safetensors")
+    tensors = {
+        key: value.detach().to("cpu", copy=True).contiguous() for key, value in weights.items()
+    }  # no shared storage
+    save_file(tensors, temp / "policy.safetensors")
     if optimizer is not None:
         torch.save(optimizer, temp / "optimizer.pt")
     np.savez(temp / "arrays.npz", **arrays)
