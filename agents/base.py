@@ -8,6 +8,7 @@ and returns for a rollout) and ``loss`` (one minibatch). Everything else
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import gymnasium as gym
 import lightning as pl
@@ -26,9 +27,14 @@ from utils.schedules import scheduled_value
 SCHEDULED = ("policy_lr", "clip_range", "ent_coef", "vf_coef")
 
 
+def mean_weights(valid: torch.Tensor) -> torch.Tensor:
+    """Weights for ``masked_mean``: 1/count on valid entries, 0 on reset steps (computed once per minibatch)."""
+    return valid / valid.sum().clamp_min(1.0)
+
+
 def masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Mean over the entries whose weight is 1 (reset steps carry weight 0)."""
-    return (values * weights).sum() / weights.sum().clamp_min(1.0)
+    """Mean over the valid entries, given ``mean_weights`` of the valid mask."""
+    return (values * weights).sum()
 
 
 def loss_stats(
@@ -175,10 +181,8 @@ class BaseAgent(pl.LightningModule):
         names: list[str] = []
         epochs_done = 0
         for _ in range(config.n_epochs):
-            order = torch.as_tensor(self.rng.permutation(size), device=self.device)
             stop = False
-            for start in range(0, size, batch_size):
-                batch = {key: value[order[start : start + batch_size]] for key, value in data.items()}
+            for batch in self._minibatches(data, size, batch_size):
                 for minibatch in (batch, *self.extra_minibatches()):
                     loss, stats = self.loss(minibatch)
                     self.flat_params.zero_grad()
@@ -199,6 +203,17 @@ class BaseAgent(pl.LightningModule):
         means["grad_norm_max"] = float(table[:, names.index("grad_norm")].max())
         means["epochs"] = float(epochs_done)
         return means
+
+    def _minibatches(
+        self, data: dict[str, torch.Tensor], size: int, batch_size: int
+    ) -> Iterator[dict[str, torch.Tensor]]:
+        """One epoch's shuffled minibatches; the whole rollout as is when it is a single minibatch."""
+        if batch_size >= size:  # order does not change a full-batch gradient: skip the permute and gather
+            yield data
+            return
+        order = torch.as_tensor(self.rng.permutation(size), device=self.device)
+        for start in range(0, size, batch_size):
+            yield {key: value[order[start : start + batch_size]] for key, value in data.items()}
 
     def _epoch_metrics(self, rollout: Rollout, returns: np.ndarray, update: dict[str, float]) -> dict[str, float]:
         stats = self.collector.stats

@@ -17,6 +17,7 @@ from torch.nn import functional
 
 from agents.action_heads import build_action_head
 from agents.cnn import NatureCNN
+from agents.numpy_inference import NumpyActor
 from utils.config import Config
 from utils.config_values import ConfigError
 
@@ -67,6 +68,9 @@ class MLPPolicy(nn.Module):
             heads = list(config.hidden_dims)
         self.actor = _mlp([self.n_obs, *heads, n_actions], config.activation, out_gain=0.01)
         self.critic = _mlp([self.n_obs, *heads, 1], config.activation, out_gain=1.0) if config.uses_critic else None
+        self.fast_actor: NumpyActor | None = None
+        if self.cnn is None and not self.discrete_obs:
+            self.fast_actor = NumpyActor(self.actor, self.critic, self.action_head)
 
     @property
     def has_critic(self) -> bool:
@@ -99,6 +103,16 @@ class MLPPolicy(nn.Module):
         log_prob, _ = self.action_head.log_prob_entropy(params, actions)
         values = self.critic(features).squeeze(-1) if self.critic is not None else torch.zeros_like(log_prob)
         return actions, log_prob, values
+
+    def act_numpy(
+        self, obs: np.ndarray, deterministic: bool = False, generator: torch.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``act`` on a NumPy batch, returning NumPy arrays; small CPU MLPs skip torch (``numpy_inference``)."""
+        if self.fast_actor is not None and self.fast_actor.supported():
+            return self.fast_actor.act(obs, deterministic, generator)
+        device = self.actor[0].weight.device
+        actions, log_probs, values = self.act(torch.as_tensor(obs, device=device), deterministic, generator)
+        return actions.cpu().numpy(), log_probs.cpu().numpy(), values.cpu().numpy()
 
     def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Log-probabilities of ``actions``, the policy entropy and values, with gradients."""

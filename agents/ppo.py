@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize
+from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize, mean_weights
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
 
@@ -25,7 +25,7 @@ class PPO(BaseAgent):
         )
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        config, weights = self.config, batch["weights"]
+        config, weights = self.config, mean_weights(batch["weights"])
         clip_range = self.hparams_now["clip_range"]
         log_prob, entropy, values = self.policy.evaluate(batch["obs"], batch["actions"])
 

@@ -30,9 +30,8 @@ class AlwaysLeft(torch.nn.Module):
 
     action_head = build_action_head(gym.spaces.Discrete(2))
 
-    def act(self, obs: torch.Tensor, deterministic: bool = False, generator: torch.Generator | None = None):
-        zeros = torch.zeros(obs.shape[0], dtype=torch.int64)
-        return zeros, torch.zeros(obs.shape[0]), torch.zeros(obs.shape[0])
+    def act_numpy(self, obs: np.ndarray, deterministic: bool = False, generator: torch.Generator | None = None):
+        return np.zeros(len(obs), dtype=np.int64), np.zeros(len(obs)), np.zeros(len(obs))
 
 
 def _cartpole_vec(n_envs: int) -> gym.vector.VectorEnv:

@@ -177,3 +177,48 @@ def test_flat_parameters_train_like_separate_tensors() -> None:
     for a, b in zip(reference.parameters(), flat_net.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
     assert flat_net[0].weight.data_ptr() == flat.flat.data_ptr()  # the module's tensors are views of the flat one
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_numpy_acting_matches_torch(activation: str) -> None:
+    policy = _policy(activation=activation)
+    assert policy.fast_actor is not None
+    with torch.no_grad():
+        for layer in policy.actor:  # spread the logits so several actions are chosen
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.mul_(30.0)
+    obs = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
+    actions, log_probs, values = policy.act_numpy(obs, deterministic=True)
+    t_actions, t_log_probs, t_values = policy.act(torch.from_numpy(obs), deterministic=True)
+    np.testing.assert_array_equal(actions, t_actions.numpy())
+    np.testing.assert_allclose(log_probs, t_log_probs.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(values, t_values.numpy(), rtol=1e-4, atol=1e-5)
+    assert len(set(actions.tolist())) > 1
+
+
+def test_numpy_sampling_follows_the_policy_probabilities_and_is_seeded() -> None:
+    policy = _policy()
+    obs = np.zeros((20_000, 4), dtype=np.float32)
+    actions, log_probs, _ = policy.act_numpy(obs, generator=torch.Generator().manual_seed(5))
+    again, _, _ = policy.act_numpy(obs, generator=torch.Generator().manual_seed(5))
+    np.testing.assert_array_equal(actions, again)
+    probs = torch.softmax(policy.actor(torch.zeros(1, 4)), -1)[0].detach().numpy()
+    frequencies = np.bincount(actions, minlength=3) / len(actions)
+    np.testing.assert_allclose(frequencies, probs, atol=0.015)
+    np.testing.assert_allclose(log_probs, np.log(probs)[actions], rtol=1e-4)
+
+
+def test_numpy_sampling_never_picks_a_masked_action() -> None:
+    policy = _policy(action_space=spaces.Discrete(4), valid_actions=[0, 2])
+    obs = np.random.default_rng(1).normal(size=(5000, 4)).astype(np.float32)
+    actions, _, _ = policy.act_numpy(obs, generator=torch.Generator().manual_seed(0))
+    assert set(actions.tolist()) == {0, 2}
+
+
+def test_numpy_acting_sees_each_optimizer_step() -> None:
+    policy = _policy()
+    obs = np.ones((3, 4), dtype=np.float32)
+    before = policy.act_numpy(obs, deterministic=True)[2].copy()
+    with torch.no_grad():
+        policy.critic[-1].bias.add_(1.0)  # an in-place update, as the optimizer makes
+    np.testing.assert_allclose(policy.act_numpy(obs, deterministic=True)[2], before + 1.0, rtol=1e-5)

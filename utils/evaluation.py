@@ -85,9 +85,8 @@ def evaluate_policy(
         lengths = np.zeros(n_envs, dtype=np.int64)
         ended_by_termination = np.zeros(n_envs, dtype=bool)
         while active.any():
-            obs_in = torch.as_tensor(obs_normalizer(obs), device=device)
-            actions, _, _ = policy.act(obs_in, deterministic=deterministic, generator=generator)
-            actions_np = actions.cpu().numpy().reshape(n_envs, *env.single_action_space.shape)
+            actions, _, _ = policy.act_numpy(obs_normalizer(obs), deterministic, generator)
+            actions_np = actions.reshape(n_envs, *env.single_action_space.shape)
             obs, reward, terminated, truncated, info = env.step(policy.action_head.to_env(actions_np))
             env_reward = info.get("env_reward", reward)
             returns += np.where(active, env_reward, 0.0)

@@ -103,11 +103,9 @@ class RolloutCollector:
             if self.raw_obs is not None:
                 self.raw_obs[t] = self.obs
             buf.obs[t] = self.obs_normalizer(self.obs)
-            actions, log_probs, values = self.policy.act(torch.as_tensor(buf.obs[t], device=self.device))
-            actions_np = actions.cpu().numpy().reshape(buf.actions[t].shape)
+            actions, buf.log_probs[t], buf.values[t] = self.policy.act_numpy(buf.obs[t])
+            actions_np = actions.reshape(buf.actions[t].shape)
             buf.actions[t] = actions_np
-            buf.log_probs[t] = log_probs.cpu().numpy()
-            buf.values[t] = values.cpu().numpy()
             buf.valid[t] = ~self.prev_done
             self.obs, reward, terminated, truncated, info = self.env.step(self.policy.action_head.to_env(actions_np))
             self._count_episodes(reward, info, terminated | truncated, buf.valid[t])
