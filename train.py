@@ -17,7 +17,7 @@ from utils.config_values import ConfigError, parse_number
 RESUME_CHANGEABLE = {
     "max_timesteps", "eval_freq", "eval_episodes", "eval_deterministic", "reward_threshold", "early_stop",
     "checkpoint_freq", "policy_lr", "clip_range", "ent_coef", "vf_coef", "target_kl", "max_grad_norm",
-    "n_epochs", "description", "torch_threads", "accelerator", "video", "max_videos", "video_fps",
+    "n_epochs", "description", "torch_threads", "accelerator", "precision", "video", "max_videos", "video_fps",
 }  # fmt: skip
 
 

@@ -112,7 +112,7 @@ class MLPPolicy(nn.Module):
             return self.fast_actor.act(obs, deterministic, generator)
         device = self.actor[0].weight.device
         actions, log_probs, values = self.act(torch.as_tensor(obs, device=device), deterministic, generator)
-        return actions.cpu().numpy(), log_probs.cpu().numpy(), values.cpu().numpy()
+        return actions.cpu().numpy(), log_probs.float().cpu().numpy(), values.float().cpu().numpy()  # bf16 autocast
 
     def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Log-probabilities of ``actions``, the policy entropy and values, with gradients."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from agents.loading import load_trained_policy
 from utils.config import load_config
@@ -95,3 +96,15 @@ def test_vizdoom_scratch_files_stay_out_of_the_working_directory(
     env.close()
     assert list(tmp_path.iterdir()) == []
     assert not scratch.exists()  # the engine's folder (where _vizdoom/ went) is removed on close
+
+
+def test_bf16_mixed_precision_trains_a_cnn_policy(
+    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config("ALE/Pong-v5", "ppo", {**SHORT, "max_episode_steps": 50, "precision": "bf16-mixed"})
+    result = train(config, quiet=True)
+    assert result.timesteps == 64
+    trained = load_trained_policy(result.run, "last")
+    weights = [p for p in trained.policy.parameters()]
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)  # fp32 master weights

@@ -114,7 +114,7 @@ class RolloutCollector:
             buf.truncated[t] = truncated
             self.prev_done = terminated | truncated
         self.timesteps += n_steps * self.env.num_envs
-        buf.last_values[:] = self.policy.value(self._policy_input(self.obs)).detach().cpu().numpy()
+        buf.last_values[:] = self.policy.value(self._policy_input(self.obs)).detach().float().cpu().numpy()
         if self.raw_obs is not None:
             self.obs_normalizer.update(self.raw_obs)
         buf.rewards[:] = self.reward_normalizer(buf.rewards, buf.terminated | buf.truncated, buf.valid)

@@ -132,6 +132,7 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     trainer = pl.Trainer(
         max_epochs=remaining,
         accelerator=accelerator,
+        precision=config.precision,
         devices=1,
         logger=False,
         enable_checkpointing=False,
