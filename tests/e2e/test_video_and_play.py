@@ -116,3 +116,19 @@ def test_atari_and_vizdoom_runs_play_and_record(env: str, runs_dir: Path) -> Non
     assert len(re.findall(r"^episode \d/2", played.stdout, flags=re.MULTILINE)) == 2
     lengths = [int(x) for x in re.findall(r"length (\d+)", played.stdout)]
     assert count_video_frames(out) == sum(length + 1 for length in lengths)
+
+
+@pytest.mark.e2e
+def test_recordings_of_evaluations_that_want_no_video_are_discarded(runs_dir: Path) -> None:
+    overrides = {"max_timesteps": 12288, "eval_freq": 1024, "eval_episodes": 2, "video": "best",
+                 "early_stop": False, "seed": 3}  # fmt: skip
+    result = train(load_config("CartPole-v1", "ppo", overrides), quiet=True)
+    rows = telemetry(result.run.path)
+    evals = {row["eval"] for row in rows}
+    recorded = {row["eval"] for row in rows if "video" in row}
+    assert recorded < evals  # some evaluations were neither a new best nor the final one
+    assert all(row["video_status"] == "ok" for row in rows if "video" in row)
+    videos = result.run.path / "videos"
+    on_disk = {int(re.search(r"eval=(\d+)", p.name).group(1)) for p in videos.glob("*.mp4")}
+    assert on_disk == recorded  # speculative recordings nobody wanted left no file behind
+    assert [p.name for p in videos.iterdir() if not p.name.endswith(".mp4")] == []  # no .jobs/ or temp files
