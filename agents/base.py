@@ -15,7 +15,7 @@ import lightning as pl
 import numpy as np
 import torch
 
-from agents.flat_params import FlatParameters
+from agents.flat_params import FlatParameters, flatten_optimizer_state
 from agents.policies import build_policy
 from agents.replay import ReplayBuffer
 from utils.config import Config
@@ -132,7 +132,7 @@ class BaseAgent(pl.LightningModule):
     def on_fit_start(self) -> None:
         self.collector.device = self.device
         if self.pending_optimizer_state is not None:
-            self.optimizers().optimizer.load_state_dict(self.pending_optimizer_state)
+            self.optimizers().optimizer.load_state_dict(flatten_optimizer_state(self.pending_optimizer_state))
             self.pending_optimizer_state = None
 
     def training_step(self, batch: object, batch_idx: int) -> None:

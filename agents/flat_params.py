@@ -8,6 +8,8 @@ Autograd accumulates into existing ``.grad`` tensors in place, so the gradient v
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -53,3 +55,23 @@ class FlatParameters:
         if max_norm is not None:
             self.flat.grad.mul_((max_norm / (norm + 1e-6)).clamp_(max=1.0))
         return norm
+
+
+def flatten_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer state saved with one entry per parameter tensor (checkpoints from before flat
+    parameters) as the single flat entry ``FlatParameters`` uses: per-element buffers (Adam's moments,
+    SGD's momentum) are concatenated in parameter order, per-tensor scalars (Adam's step) kept once."""
+    group = state["param_groups"][0]
+    ids = group["params"]
+    if len(state["param_groups"]) != 1 or len(ids) == 1:
+        return state
+    entries = [state["state"].get(i, {}) for i in ids]
+    merged: dict[str, Any] = {}
+    for key, first in entries[0].items():
+        values = [entry[key] for entry in entries]
+        per_element = isinstance(first, torch.Tensor) and first.dim() > 0
+        if per_element:
+            merged[key] = torch.cat([value.reshape(-1) for value in values])
+        else:  # a copy: the caller's state must not share a step counter with the new optimizer
+            merged[key] = first.clone() if isinstance(first, torch.Tensor) else first
+    return {"state": {0: merged} if merged else {}, "param_groups": [{**group, "params": [0]}]}

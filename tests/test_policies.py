@@ -222,3 +222,30 @@ def test_numpy_acting_sees_each_optimizer_step() -> None:
     with torch.no_grad():
         policy.critic[-1].bias.add_(1.0)  # an in-place update, as the optimizer makes
     np.testing.assert_allclose(policy.act_numpy(obs, deterministic=True)[2], before + 1.0, rtol=1e-5)
+
+
+def test_per_tensor_optimizer_state_converts_to_the_flat_layout() -> None:
+    from agents.flat_params import FlatParameters, flatten_optimizer_state
+
+    torch.manual_seed(0)
+    old_net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    new_net = copy.deepcopy(old_net)
+    old_opt = torch.optim.Adam(old_net.parameters(), lr=0.05)  # a checkpoint from before flat parameters
+    x = torch.randn(16, 4)
+    for _ in range(3):
+        old_opt.zero_grad()
+        old_net(x).pow(2).sum().backward()
+        old_opt.step()
+    new_net.load_state_dict(old_net.state_dict())
+    flat = FlatParameters(new_net)
+    new_opt = torch.optim.Adam([flat.flat], lr=0.05)
+    new_opt.load_state_dict(flatten_optimizer_state(old_opt.state_dict()))
+    for _ in range(2):  # both continue identically from the restored moments
+        old_opt.zero_grad()
+        old_net(x).pow(2).sum().backward()
+        old_opt.step()
+        flat.zero_grad()
+        new_net(x).pow(2).sum().backward()
+        new_opt.step()
+    for a, b in zip(old_net.parameters(), new_net.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
