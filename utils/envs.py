@@ -124,11 +124,12 @@ def resolve_vectorization(config: Config) -> str:
     if mode == "auto":
         return "native" if native_ok else "sync"
     if mode == "native" and not native_ok:
-        why = (
-            "it has no native vector version"
-            if spec.vector_entry_point is None
-            else "env_wrappers/frame_stack need per-env wrapping"
-        )
+        if spec.vector_entry_point is None:
+            why = "it has no native vector version"
+        elif config.env_id.startswith("ALE/"):
+            why = "ale_py's AtariVectorEnv preprocesses frames differently from the eval, play and video envs"
+        else:
+            why = "env_wrappers/frame_stack need per-env wrapping"
         raise ConfigError(f"vectorization_mode: native is not possible for {config.env_id} ({why}); use sync or async")
     return mode
 
