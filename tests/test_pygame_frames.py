@@ -18,8 +18,11 @@ def test_frames_match_the_env_render(env_id: str) -> None:
         assert got.shape == expected.shape and got.dtype == np.uint8
         assert np.array_equal(got, expected), f"frame {step} differs"
         action = stock.action_space.sample()
-        stock.step(action)
+        _, _, terminated, truncated, _ = stock.step(action)
         fast.step(action)
+        if terminated or truncated:
+            stock.reset(seed=step)
+            fast.reset(seed=step)
     assert fast.fast is True  # the bulk-copy path was actually used after the first frame
     assert fast.unwrapped.render_mode == "rgb_array"
 
