@@ -45,6 +45,7 @@ class EvalRecordingCallback(pl.Callback):
             )
         self.videos_dir = run.path / "videos"
         self.jobs_dir = self.videos_dir / ".jobs"  # snapshots and recordings in progress
+        shutil.rmtree(self.jobs_dir, ignore_errors=True)  # a killed run's leftovers must not be reused on resume
         self.submitted: dict[int, str] = {}  # eval index -> video file name
         self.decisions: dict[int, dict[str, Any] | None] = {}  # eval -> how to keep its video; None: discard
         self.undecided: dict[int, dict[str, Any]] = {}  # recordings finished before their evaluation
