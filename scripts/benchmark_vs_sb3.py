@@ -79,7 +79,7 @@ def run_ours(workload: str, seed: int, pong_steps: int) -> RunResult:
     """Train this project in a subprocess and read its measurements from the run directory."""
     args = ["--seed", str(seed), "--video", "off", "-q"]
     if workload == "a":
-        args = ["CartPole-v1:ppo", *args, "--max-timesteps", str(CARTPOLE_STEPS)]
+        args = ["CartPole-v1:ppo_zoo", *args, "--max-timesteps", str(CARTPOLE_STEPS)]
         args += ["--set", "early_stop=false", "--set", "eval_freq=0"]
     elif workload == "b":
         args = ["CartPole-v1:ppo", *args]

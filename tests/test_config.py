@@ -145,7 +145,7 @@ def test_load_config_applies_overrides_on_top_of_the_file() -> None:
     config = load_config("CartPole-v1", "ppo", overrides={"n_envs": 16, "gamma": 0.5})
     assert config.n_envs == 16
     assert config.gamma == 0.5
-    assert config.n_steps == 32  # still the file's value
+    assert config.n_steps == 16  # still the file's value
 
 
 def test_unknown_environment_error_suggests_the_closest_file() -> None:

@@ -45,7 +45,7 @@ def test_episode_returns_report_env_reward_while_shaping_is_active(runs_dir: Pat
 
 
 def test_scheduled_learning_rate_is_logged_and_decays(runs_dir: Path) -> None:
-    result = train(load_config("CartPole-v1", "ppo", {"max_timesteps": 4096, "eval_freq": 0}), quiet=True)
+    result = train(load_config("CartPole-v1", "ppo_zoo", {"max_timesteps": 4096, "eval_freq": 0}), quiet=True)
     learning_rates = [float(r["train/policy_lr"]) for r in rows(result.run.path)]
     assert learning_rates[0] == pytest.approx(1e-3)
     assert all(a > b for a, b in itertools.pairwise(learning_rates))
@@ -61,7 +61,7 @@ def test_config_json_round_trips_to_an_equal_config(runs_dir: Path) -> None:
 
 def test_target_kl_ends_the_update_early(runs_dir: Path) -> None:
     overrides = {"max_timesteps": 4096, "target_kl": 1e-6, "policy_lr": 1e-3}
-    result = train(load_config("CartPole-v1", "ppo", overrides), quiet=True)
+    result = train(load_config("CartPole-v1", "ppo_zoo", overrides), quiet=True)
     epochs = [float(r["train/opt/epochs"]) for r in rows(result.run.path)]
     # One minibatch per epoch here: the first sees KL 0 (nothing changed yet), the second exceeds 1e-6 and
     # ends this update instead of running all 20 epochs; every later update starts again.
