@@ -69,7 +69,7 @@ class MLPPolicy(nn.Module):
         self.actor = _mlp([self.n_obs, *heads, n_actions], config.activation, out_gain=0.01)
         self.critic = _mlp([self.n_obs, *heads, 1], config.activation, out_gain=1.0) if config.uses_critic else None
         self.fast_actor: NumpyActor | None = None
-        if self.cnn is None and not self.discrete_obs:
+        if self.cnn is None and not self.discrete_obs and NumpyActor.fits(self.actor, self.action_head):
             self.fast_actor = NumpyActor(self.actor, self.critic, self.action_head)
 
     @property
@@ -108,7 +108,7 @@ class MLPPolicy(nn.Module):
         self, obs: np.ndarray, deterministic: bool = False, generator: torch.Generator | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``act`` on a NumPy batch, returning NumPy arrays; small CPU MLPs skip torch (``numpy_inference``)."""
-        if self.fast_actor is not None and self.fast_actor.supported():
+        if self.fast_actor is not None and self.fast_actor.usable():
             return self.fast_actor.act(obs, deterministic, generator)
         device = self.actor[0].weight.device
         actions, log_probs, values = self.act(torch.as_tensor(obs, device=device), deterministic, generator)

@@ -31,3 +31,13 @@ def test_pending_videos_of_a_stopped_run_are_marked_failed_on_resume(tmp_path: P
     assert recorder.telemetry.video_rows("pending") == []
     (failed,) = recorder.telemetry.video_rows("failed")
     assert failed["eval"] == 3 and "stopped" in failed["error"]
+
+
+def test_a_killed_runs_video_snapshots_are_cleared_so_resume_never_reuses_them(tmp_path: Path) -> None:
+    config = Config(env_id="CartPole-v1")
+    run = create_run(config.to_dict(), root=tmp_path / "runs")
+    stale = run.path / "videos" / ".jobs" / "eval=0003"  # same name a resumed run's eval 3 would write
+    stale.mkdir(parents=True)
+    (stale / "policy.safetensors").write_bytes(b"old weights")
+    EvalRecordingCallback(config, run, worker=None)
+    assert not (run.path / "videos" / ".jobs").exists()

@@ -65,8 +65,7 @@ class EvalRecordingCallback(pl.Callback):
         self._handle(self.worker.poll())
         if self.worker.pending:
             return
-        every = self.config.video_every
-        if every is not None and (eval_index + 1) % every != 0:
+        if self.config.video_every is not None and not self._on_cadence(eval_index):
             return  # the cadence does not want this one (unless it turns out final: recorded afterwards)
         self._submit(agent, eval_index, agent.collector.timesteps, seeds[0])
 
@@ -100,10 +99,12 @@ class EvalRecordingCallback(pl.Callback):
             checkpoint = os.readlink(best_link) if new_best and best_link.is_symlink() else None
             self._decide(eval_index, {"best": new_best, "checkpoint": checkpoint} if wanted else None)
 
+    def _on_cadence(self, eval_index: int) -> bool:
+        return (eval_index + 1) % self.config.video_every == 0
+
     def _wants_video(self, eval_index: int, new_best: bool, final: bool) -> bool:
-        every = self.config.video_every
-        if every is not None:
-            return final or (eval_index + 1) % every == 0
+        if self.config.video_every is not None:
+            return final or self._on_cadence(eval_index)
         return new_best or final
 
     def _submit(self, agent: BaseAgent, eval_index: int, timesteps: int, seed: int) -> None:

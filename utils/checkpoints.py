@@ -64,9 +64,8 @@ def write_checkpoint(
     temp = directory / f"{TEMP_PREFIX}{name}-{os.getpid()}"
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir()
-    tensors = {
-        key: value.detach().to("cpu", copy=True).contiguous() for key, value in weights.items()
-    }  # no shared storage
+    # copies: the policy's tensors are views of one flat tensor, and safetensors refuses shared storage
+    tensors = {key: value.detach().to("cpu", copy=True).contiguous() for key, value in weights.items()}
     save_file(tensors, temp / "policy.safetensors")
     if optimizer is not None:
         torch.save(optimizer, temp / "optimizer.pt")
