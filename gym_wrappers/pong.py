@@ -18,7 +18,9 @@ BALL_X, BALL_Y, PLAYER_Y, OPPONENT_Y = 49, 54, 51, 50
 
 
 def _ram(env: gym.Env) -> np.ndarray:
-    return env.unwrapped.ale.getRAM()
+    base = env.unwrapped
+    ale = getattr(base, "ale", None) or base._ale  # OCAtari (obs_type: objects) keeps the ALE as _ale
+    return ale.getRAM()
 
 
 @EnvWrapperRegistry.register()
