@@ -13,6 +13,7 @@ import numpy as np
 import gym_envs  # noqa: F401  (registers Bandit-v0)
 from gym_wrappers import EnvWrapperRegistry, apply_wrappers
 from gym_wrappers.observations import ScreenObservation
+from gym_wrappers.ocatari_episode_end import OCAtariEpisodeEnd
 from gym_wrappers.vizdoom_scratch import VizDoomScratchDir
 from utils.config import Config
 from utils.config_values import ConfigError
@@ -156,9 +157,10 @@ def _make_ocatari(config: Config, render_mode: str | None) -> gym.Env:
             "obs_type: objects needs OCAtari, an optional extra; install it with: pip install -e '.[atari-objects]'"
         ) from None
     kwargs = {k: v for k, v in _make_kwargs(config, render_mode).items() if k != "max_episode_steps"}
-    env = OCAtari(config.env_id, mode="ram", hud=False, obs_mode="obj", **kwargs)
-    env.metadata = dict(env._env.metadata)  # OCAtari reports no render modes; its ALE env renders fine
-    env.render_mode = env._env.render_mode
+    ocatari = OCAtari(config.env_id, mode="ram", hud=False, obs_mode="obj", **kwargs)
+    ocatari.metadata = dict(ocatari._env.metadata)  # OCAtari reports no render modes; its ALE env renders fine
+    ocatari.render_mode = ocatari._env.render_mode
+    env = OCAtariEpisodeEnd(ocatari)
     env.observation_space = gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32)
     env = gym.wrappers.TransformObservation(env, lambda obs: np.asarray(obs, np.float32), env.observation_space)
     if config.max_episode_steps is not None:
