@@ -87,6 +87,19 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     torch.set_num_threads(config.torch_threads)
     torch.manual_seed(config.seed)
     accelerator = _accelerator(config)
+    worker = VideoWorker() if config.video != "off" else None
+    if worker is not None:
+        worker.start()  # before envs and threads exist: the worker is forked from this process on Linux
+    try:
+        return _train(config, quiet, resume, accelerator, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _train(
+    config: Config, quiet: bool, resume: RunDir | None, accelerator: str, worker: VideoWorker | None
+) -> TrainingResult:
     train_env = build_env(config, "train")
     eval_env = build_env(config, "eval")
     threshold = reward_threshold(config)
@@ -104,7 +117,7 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         checkpoints.save(current, ("best", "last"))
         log.info("new best eval %.3f at %d steps", evaluator.best_return, current.collector.timesteps)
 
-    recorder = EvalRecordingCallback(config, run, VideoWorker() if config.video != "off" else None)
+    recorder = EvalRecordingCallback(config, run, worker)
     evaluator = EvaluationCallback(
         config, eval_env, threshold, save_best, recorder.on_evaluation, recorder.before_evaluation
     )
@@ -141,8 +154,6 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
         num_sanity_val_steps=0,
         callbacks=[evaluator, recorder, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
     )
-    if recorder.worker is not None:
-        recorder.worker.start()
     stopper.install()
     try:
         if remaining > 0:
