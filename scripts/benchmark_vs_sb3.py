@@ -131,7 +131,8 @@ def sb3_child(workload: str, seed: int, pong_steps: int) -> None:
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
-    torch.set_num_threads(1)  # this project's default (torch_threads: 1)
+    if workload != "c":
+        torch.set_num_threads(1)  # as this project's default for MLPs; CNNs use torch's default on both sides
     if workload == "c":
         model = _sb3_pong(seed)
         steps = pong_steps

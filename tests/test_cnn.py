@@ -49,3 +49,16 @@ def test_cnn_policy_acts_on_stacked_frames() -> None:
 def test_non_image_observations_are_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="image layout"):
         NatureCNN(spaces.Box(0, 1, (2, 3, 4, 5, 6), np.float32))
+
+
+def test_minibatches_in_channels_last_layout_give_the_features_of_small_batches() -> None:
+    torch.manual_seed(0)
+    net = NatureCNN(spaces.Box(0, 255, (4, 84, 84), np.uint8))
+    images = torch.randint(0, 256, (40, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        whole = net(images)  # >= CHANNELS_LAST_MIN_BATCH: channels-last path
+        pieces = torch.cat([net(images[i : i + 8]) for i in range(0, 40, 8)])  # contiguous path
+    assert torch.allclose(whole, pieces, atol=1e-5)
+    loss = net(images).sum()
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())

@@ -123,7 +123,9 @@ class Config:
     video_fps: int | None = _f(None, "frames per second of videos (None: the env's render_fps)", min=1)
     # --- system ---
     accelerator: str = _f("cpu", "device for training: cpu | gpu | auto", choices=ACCELERATORS)
-    torch_threads: int = _f(1, "torch intra-op threads (1 is fastest for small MLPs)", min=1)
+    torch_threads: int = _f(
+        0, "torch intra-op threads; 0: 1 for mlp policies (fastest for small MLPs), one per core for cnn", min=0
+    )
     precision: str = _f(
         "32-true",
         "training precision (Lightning): 32-true | bf16-mixed (bf16 autocast: Nature-CNN updates ~2x faster on "

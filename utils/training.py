@@ -30,6 +30,8 @@ from utils.runs import RunDir, create_run, point_last, write_json_atomic
 from utils.video import check_can_render
 from utils.video_worker import VideoWorker
 
+TORCH_DEFAULT_THREADS = torch.get_num_threads()  # torch's own choice (one per physical core), before any run sets it
+
 
 @dataclass
 class TrainingResult:
@@ -81,10 +83,17 @@ def _trim_metrics(run: RunDir, last_epoch: int) -> None:
     os.replace(temp, run.metrics_csv)
 
 
+def intra_op_threads(config: Config) -> int:
+    """``torch_threads``, or for 0: one thread for MLPs (op overhead dominates), every core for a CNN."""
+    if config.torch_threads > 0:
+        return config.torch_threads
+    return 1 if config.policy == "mlp" else TORCH_DEFAULT_THREADS
+
+
 def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> TrainingResult:
     """Train ``config`` into a new run directory (or continue ``resume``) and write its report."""
     _quiet_lightning()
-    torch.set_num_threads(config.torch_threads)
+    torch.set_num_threads(intra_op_threads(config))
     torch.manual_seed(config.seed)
     accelerator = _accelerator(config)
     worker = VideoWorker() if config.video != "off" else None
