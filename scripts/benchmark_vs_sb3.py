@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,7 +76,7 @@ def read_rows(metrics_csv: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if k and v not in (None, "")} for row in csv.DictReader(f)]
 
 
-def run_ours(workload: str, seed: int, pong_steps: int) -> RunResult:
+def run_ours(workload: str, seed: int, pong_steps: int, overrides: Sequence[str] = ()) -> RunResult:
     """Train this project in a subprocess and read its measurements from the run directory."""
     args = ["--seed", str(seed), "--video", "off", "-q"]
     if workload == "a":
@@ -86,6 +87,7 @@ def run_ours(workload: str, seed: int, pong_steps: int) -> RunResult:
     else:
         args = ["ALE-Pong-v5:ppo", *args, "--max-timesteps", str(pong_steps)]
         args += ["--set", "eval_freq=0", "--set", "eval_episodes=1", "--set", "max_episode_steps=2000"]
+    args += [item for override in overrides for item in ("--set", override)]
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as tmp:
         output, wall, rss, code = run_child([sys.executable, "train.py", *args], child_env(Path(tmp)))
         metrics = Path(tmp) / "@last" / "metrics.csv"
@@ -241,6 +243,8 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3, help="repetitions (A/B pairs) per workload")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first pair; pair i uses seed + i")
     parser.add_argument("--pong-steps", type=int, default=8192, help="env steps for workload c")
+    parser.add_argument("--ours-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra config override for our runs only, e.g. precision=bf16-mixed (repeatable)")  # fmt: skip
     parser.add_argument("--sb3-child", choices=WORKLOADS, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -258,7 +262,7 @@ def main() -> int:
         pairs = []
         for i in range(args.reps):
             seed = args.seed + i
-            ours = run_ours(workload, seed, args.pong_steps)
+            ours = run_ours(workload, seed, args.pong_steps, args.ours_set)
             sb3 = run_sb3(workload, seed, args.pong_steps)
             print(
                 f"[{workload}] seed {seed}: ours {ours.wall:.1f} s, sb3 {sb3.wall:.1f} s", file=sys.stderr, flush=True
