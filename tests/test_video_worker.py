@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from utils.video_worker import VideoWorker
 
@@ -29,3 +33,36 @@ def test_worker_ignores_ctrl_c_reports_a_failed_job_and_exits_with_status_0(tmp_
     worker.close()
     assert process.exitcode == 0 and worker.process is None
     assert not (tmp_path / "v.mp4").exists()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit may wait for a reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_worker_exits_when_its_trainer_is_killed() -> None:
+    trainer = subprocess.Popen([sys.executable, "-c", TRAINER_THAT_HANGS], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    worker_pid = int(trainer.stdout.readline())
+    assert _running(worker_pid)
+    trainer.kill()  # as a SIGKILLed training run: no cleanup code runs
+    trainer.wait()
+    deadline = time.monotonic() + 30
+    while _running(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(worker_pid), "the orphaned video worker kept running"
+
+
+REPO = Path(__file__).resolve().parents[1]
+TRAINER_THAT_HANGS = """
+import time
+from utils.video_worker import VideoWorker
+worker = VideoWorker()
+worker.start()
+print(worker.process.pid, flush=True)
+time.sleep(600)
+"""

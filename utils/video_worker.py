@@ -46,7 +46,18 @@ def _record_job(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _next_job(jobs: multiprocessing.Queue, trainer: int) -> dict[str, Any] | None:
+    """The next job; None when told to stop or when the trainer died (killed runs leave no orphan worker)."""
+    while True:
+        try:
+            return jobs.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != trainer:
+                return None
+
+
 def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
+    trainer = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the trainer's to handle; it drains or stops us
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.nice(10)  # training keeps priority on a busy CPU; ffmpeg inherits this
@@ -55,7 +66,7 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue) ->
     torch.set_num_threads(1)
     from utils import video  # noqa: F401  (import the recording stack before the first job arrives)
 
-    while (job := jobs.get()) is not None:
+    while (job := _next_job(jobs, trainer)) is not None:
         try:
             results.put(_record_job(job))
         except Exception as error:  # reported to the trainer, which marks the row failed
