@@ -56,8 +56,7 @@ def _next_job(jobs: multiprocessing.Queue, trainer: int) -> dict[str, Any] | Non
                 return None
 
 
-def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
-    trainer = os.getppid()
+def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, trainer: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the trainer's to handle; it drains or stops us
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.nice(10)  # training keeps priority on a busy CPU; ffmpeg inherits this
@@ -96,7 +95,9 @@ class VideoWorker:
     def start(self) -> None:
         """Start the process now (before any env or thread exists, so forking is safe) rather than at the first video."""
         if self.process is None:
-            self.process = self._context.Process(target=_worker_main, args=(self.jobs, self.results), daemon=True)
+            self.process = self._context.Process(
+                target=_worker_main, args=(self.jobs, self.results, os.getpid()), daemon=True
+            )
             self.process.start()
 
     def submit(self, job: dict[str, Any]) -> None:
