@@ -38,3 +38,39 @@ def test_env_without_a_pygame_screen_uses_its_own_render() -> None:
 def test_non_rgb_render_mode_is_left_alone() -> None:
     env = PygameFrameGrabber(gym.make("CartPole-v1"))
     assert env.fast is False
+
+
+def test_padded_gives_the_rgbx_copy_behind_the_last_frame_only() -> None:
+    env = PygameFrameGrabber(gym.make("CartPole-v1", render_mode="rgb_array"))
+    env.reset(seed=0)
+    env.render()  # the first frame is compared against the env's own
+    frame = env.render()
+    padded = env.padded(frame)
+    assert padded is not None and padded.shape == (*frame.shape[:2], 4) and padded.flags.c_contiguous
+    assert np.array_equal(padded[..., :3], frame)
+    assert env.padded(frame.copy()) is None
+    env.step(0)
+    env.render()
+    assert env.padded(frame) is None  # no longer the last grabbed frame
+
+
+def test_recorded_video_keeps_the_colours(tmp_path) -> None:
+    """Frames go to ffmpeg as RGBX: a wrong channel order would swap the cart's brown for blue."""
+    import imageio_ffmpeg
+
+    from utils.video import FrameCapture
+
+    capture = FrameCapture(gym.make("CartPole-v1", render_mode="rgb_array"), tmp_path / "cart.mp4")
+    capture.reset(seed=0)
+    for _ in range(10):
+        capture.step(0)
+    expected = capture.grabber.render().astype(np.int16)
+    assert capture.finish() == 11 and capture.rgbx
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "cart.mp4"))
+    meta = next(reader)
+    assert tuple(meta["size"]) == (expected.shape[1], expected.shape[0])
+    decoded = [np.frombuffer(raw, np.uint8).reshape(expected.shape) for raw in reader]
+    assert len(decoded) == 11
+    last = decoded[-1].astype(np.int16)
+    assert np.abs(last - expected).mean() < 2.0
+    assert np.abs(last[..., ::-1] - expected).mean() > 2 * np.abs(last - expected).mean()

@@ -43,12 +43,14 @@ class FrameCapture(RecordVideo):
     """
 
     def __init__(self, env: gym.Env, path: Path, fps: int | None = None) -> None:
+        self.grabber = PygameFrameGrabber(env)
         super().__init__(
-            PygameFrameGrabber(env), str(path.parent), episode_trigger=lambda _: True, fps=fps, disable_logger=True
+            self.grabber, str(path.parent), episode_trigger=lambda _: True, fps=fps, disable_logger=True
         )
         self.path = path
         self.temp = path.with_name(f".{path.name}.tmp-{os.getpid()}.mp4")
         self.writer = None
+        self.rgbx = False  # frames go to ffmpeg as RGBX (rgb0) rather than RGB: no repacking on either side
         self.frames = 0
         self.render_seconds = 0.0
 
@@ -65,13 +67,24 @@ class FrameCapture(RecordVideo):
             import imageio_ffmpeg
 
             height, width = frame.shape[:2]
+            self.rgbx = self.grabber.padded(frame) is not None
             self.writer = imageio_ffmpeg.write_frames(
-                str(self.temp), (width, height), fps=self.frames_per_sec, macro_block_size=1,
-                output_params=ENCODER_OPTIONS,
+                str(self.temp), (width, height), pix_fmt_in="rgb0" if self.rgbx else "rgb24",
+                fps=self.frames_per_sec, macro_block_size=1, output_params=ENCODER_OPTIONS,
             )  # fmt: skip
             self.writer.send(None)
-        self.writer.send(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
+        self.writer.send(self._encoder_input(frame))
         self.frames += 1
+
+    def _encoder_input(self, frame: np.ndarray) -> np.ndarray:
+        rgb = frame[..., :3]
+        if not self.rgbx:
+            return np.ascontiguousarray(rgb, dtype=np.uint8)
+        padded = self.grabber.padded(rgb)
+        if padded is None:  # not a grabbed frame after all: pad it
+            padded = np.zeros((*rgb.shape[:2], 4), dtype=np.uint8)
+            padded[..., :3] = rgb
+        return padded
 
     def stop_recording(self) -> None:
         """End this episode's recording; the file stays open for the next episode."""
