@@ -5,7 +5,9 @@
 
 Each pair trains the same seed twice (video as given, then video off) in separate subprocesses so
 neither run pays the other's imports, and reports the wall time of the whole ``train.py`` command,
-its training time (``train_seconds`` from the run's last checkpoint) and their ratios on/off.
+its training time (``train_seconds`` from the run's last checkpoint) and their ratios on/off, and how
+long the 'on' run waited after training for its last videos (from its ``logs/train.log``): on a noisy
+shared machine that wait is the steadier measure of what video adds to the command.
 Training is bit-identical in both runs (same seed and weights), so the difference is the video cost.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -22,10 +25,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+WAITED = re.compile(r"waited ([0-9.]+) s for the last eval videos")  # logged by utils/training.py
 
 
-def timed_run(config_id: str, video: str, seed: int, runs: Path, extra: list[str]) -> tuple[float, float, int]:
-    """Wall seconds of one train.py run, its train_seconds and its timesteps."""
+def timed_run(config_id: str, video: str, seed: int, runs: Path, extra: list[str]) -> tuple[float, float, int, float]:
+    """Wall seconds of one train.py run, its train_seconds, its timesteps and its wait for the last videos."""
     env = {**os.environ, "GYMSOLVER_RUNS_DIR": str(runs), "SDL_VIDEODRIVER": "dummy", "WANDB_MODE": "offline"}
     command = [sys.executable, "train.py", config_id, "-q", "--seed", str(seed), "--video", video, *extra]
     started = time.perf_counter()
@@ -33,7 +37,8 @@ def timed_run(config_id: str, video: str, seed: int, runs: Path, extra: list[str
     wall = time.perf_counter() - started
     run = runs / os.readlink(runs / "@last")
     state = json.loads((run / "checkpoints" / "last" / "state.json").read_text())
-    return wall, float(state["train_seconds"]), int(state["timesteps"])
+    waits = WAITED.findall((run / "logs" / "train.log").read_text())
+    return wall, float(state["train_seconds"]), int(state["timesteps"]), float(waits[-1]) if waits else 0.0
 
 
 def main() -> int:
@@ -46,19 +51,23 @@ def main() -> int:
                         help="config override for both runs, e.g. --set early_stop=false (repeatable)")  # fmt: skip
     args = parser.parse_args()
 
-    wall_ratios, train_ratios = [], []
+    wall_ratios, train_ratios, waits = [], [], []
     with tempfile.TemporaryDirectory() as temp:
-        print("pair | steps | wall on s | wall off s | wall ratio | train on s | train off s | train ratio")
+        print(
+            "pair | steps | wall on s | wall off s | wall ratio | train on s | train off s | train ratio | video wait s"
+        )
         for pair in range(args.pairs):
             extra = [item for override in args.overrides for item in ("--set", override)]
             on = timed_run(args.config, args.video, args.seed, Path(temp) / f"on{pair}", extra)
             off = timed_run(args.config, "off", args.seed, Path(temp) / f"off{pair}", extra)
             wall_ratios.append(on[0] / off[0])
             train_ratios.append(on[1] / off[1])
+            waits.append(on[3])
             print(f"{pair} | {on[2]:,} | {on[0]:.2f} | {off[0]:.2f} | {wall_ratios[-1]:.3f} | "
-                  f"{on[1]:.2f} | {off[1]:.2f} | {train_ratios[-1]:.3f}", flush=True)  # fmt: skip
+                  f"{on[1]:.2f} | {off[1]:.2f} | {train_ratios[-1]:.3f} | {on[3]:.2f}", flush=True)  # fmt: skip
     print(f"median wall-time ratio (video {args.video} / off): {statistics.median(wall_ratios):.3f}")
     print(f"median training-time ratio (video {args.video} / off): {statistics.median(train_ratios):.3f}")
+    print(f"median wait after training for the last videos: {statistics.median(waits):.2f} s")
     return 0
 
 
