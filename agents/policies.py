@@ -18,6 +18,7 @@ from torch.nn import functional
 from agents.action_heads import build_action_head
 from agents.cnn import NatureCNN
 from agents.numpy_inference import NumpyActor
+from agents.tanh_mlp import TanhMLP
 from utils.config import Config
 from utils.config_values import ConfigError
 
@@ -25,7 +26,7 @@ ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU,
 
 
 def _mlp(sizes: list[int], activation: str, out_gain: float) -> nn.Sequential:
-    """Linear layers with orthogonal init; the last layer uses ``out_gain``."""
+    """Linear layers with orthogonal init; the last layer uses ``out_gain`` (tanh MLPs: see ``TanhMLP``)."""
     layers: list[nn.Module] = []
     for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         last = index == len(sizes) - 2
@@ -35,7 +36,7 @@ def _mlp(sizes: list[int], activation: str, out_gain: float) -> nn.Sequential:
         layers.append(linear)
         if not last:
             layers.append(ACTIVATIONS[activation]())
-    return nn.Sequential(*layers)
+    return TanhMLP(*layers) if TanhMLP.fits(layers) else nn.Sequential(*layers)
 
 
 def obs_input_size(space: spaces.Space) -> int:

@@ -1,0 +1,89 @@
+"""A tanh MLP whose forward and backward run as one autograd node on the CPU.
+
+For the small MLPs of classic-control PPO (64x64, minibatches of 256) an update is bound by per-op costs,
+and two of them are avoidable:
+
+- torch's float32 CPU ``tanh`` takes ~46 µs on a 256x64 tensor here, ``sigmoid`` ~8 µs. This module
+  computes tanh(z) = 2 sigmoid(2z) - 1, folding the 2z into the layer's ``addmm`` (max difference from
+  ``torch.tanh`` ~2e-7).
+- The first layer's weight gradient ``g.T @ x`` for a narrow input (256x4) takes a slow GEMM path
+  (~22 µs); ``(x.T @ g).T`` is the same product in ~6 µs.
+
+The backward is written out (one node instead of an ``AddmmBackward``/``TanhBackward`` pair per layer).
+Parameter names and shapes are those of the ``nn.Sequential`` of ``Linear`` and ``Tanh`` layers it is,
+so checkpoints and the NumPy acting path are unchanged. Other devices, dtypes and autocast use the
+plain layer-by-layer forward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def _tanh_of_doubled(z2: torch.Tensor) -> torch.Tensor:
+    """tanh(z), given z2 = 2z, in place: 2 sigmoid(2z) - 1."""
+    return torch.sigmoid_(z2).mul_(2.0).sub_(1.0)
+
+
+def _weight_grad(grad: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """``grad.T @ inputs``, ordered so the GEMM's long dimension is the batch (fast for narrow inputs)."""
+    if inputs.shape[1] < grad.shape[1]:
+        return (inputs.t() @ grad).t()
+    return grad.t() @ inputs
+
+
+class _TanhMLPFunction(torch.autograd.Function):
+    """Forward: Linear, tanh, ..., Linear. Backward: every weight and bias gradient (and the input's)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
+        weights, biases = params[0::2], params[1::2]
+        layer_inputs = [x]
+        h = x
+        for index, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
+            if index < len(weights) - 1:
+                h = _tanh_of_doubled(torch.addmm(bias, h, weight.t(), beta=2.0, alpha=2.0))
+                layer_inputs.append(h)
+            else:
+                h = torch.addmm(bias, h, weight.t())
+        ctx.save_for_backward(*layer_inputs, *weights)
+        ctx.layers = len(weights)
+        return h
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        saved = ctx.saved_tensors
+        layer_inputs, weights = saved[: ctx.layers], saved[ctx.layers :]
+        grads: list[torch.Tensor | None] = [None] * (2 * ctx.layers)
+        for index in reversed(range(ctx.layers)):
+            grads[2 * index] = _weight_grad(grad, layer_inputs[index])
+            grads[2 * index + 1] = grad.sum(0)
+            if index > 0:  # through the tanh that produced this layer's input
+                grad = torch.ops.aten.tanh_backward(grad @ weights[index], layer_inputs[index])
+        input_grad = grad @ weights[0] if ctx.needs_input_grad[0] else None
+        return (input_grad, *grads)
+
+
+class TanhMLP(nn.Sequential):
+    """``nn.Sequential(Linear, Tanh, ..., Linear)`` with a fused CPU float32 forward/backward."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first = self[0].weight
+        if x.device.type != "cpu" or first.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
+            return super().forward(x)
+        params = [tensor for layer in self if isinstance(layer, nn.Linear) for tensor in (layer.weight, layer.bias)]
+        return _TanhMLPFunction.apply(x.float(), *params)
+
+    @staticmethod
+    def fits(layers: list[nn.Module]) -> bool:
+        """Whether ``layers`` alternate biased Linear and Tanh, ending on a Linear after at least one Tanh."""
+        linear, tanh = layers[0::2], layers[1::2]
+        return (
+            len(layers) >= 3
+            and len(linear) == len(tanh) + 1
+            and all(isinstance(layer, nn.Linear) and layer.bias is not None for layer in linear)
+            and all(isinstance(layer, nn.Tanh) for layer in tanh)
+        )
