@@ -110,3 +110,18 @@ def test_bf16_mixed_precision_trains_a_cnn_policy(
     trained = load_trained_policy(result.run, "last")
     weights = [p for p in trained.policy.parameters()]
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)  # fp32 master weights
+
+
+@pytest.mark.parametrize(("native", "expected"), [(True, "bf16-mixed"), (False, "32-true")])
+def test_auto_precision_trains_a_cnn_in_bf16_only_on_a_native_bf16_cpu(
+    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
+) -> None:
+    import utils.precision
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(utils.precision, "cpu_has_native_bf16", lambda: native)
+    config = load_config("ALE/Pong-v5", "ppo", {**SHORT, "max_episode_steps": 50})
+    assert config.precision == "auto"
+    result = train(config, quiet=True)
+    assert f"precision {expected}" in (result.run.path / "logs" / "train.log").read_text()
+    assert expected in (result.run.path / "report.md").read_text()

@@ -25,6 +25,7 @@ from utils.checkpoints import read_checkpoint, resolve_checkpoint
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, reward_threshold
+from utils.precision import resolve_precision
 from utils.report import write_report
 from utils.runs import RunDir, create_run, point_last, write_json_atomic
 from utils.video import check_can_render
@@ -149,12 +150,15 @@ def _train(
     console.update_progress(agent.collector.timesteps)
     if resume is not None and not exact_resume and not quiet:
         console.console.print("resume: this env's state cannot be saved, so episodes restart from a reset")
-    log.info("training %s for %d steps (%d updates left)", title, config.max_timesteps, remaining)
+    precision = resolve_precision(config, accelerator)
+    log.info(
+        "training %s for %d steps (%d updates left), precision %s", title, config.max_timesteps, remaining, precision
+    )
 
     trainer = pl.Trainer(
         max_epochs=remaining,
         accelerator=accelerator,
-        precision=config.precision,
+        precision=precision,
         devices=1,
         logger=False,
         enable_checkpointing=False,
@@ -182,6 +186,7 @@ def _train(
         "updates": agent.updates,
         "train_seconds": round(agent.train_seconds, 2),
         "status": "stopped by Ctrl-C" if stopper.requested else ("solved" if evaluator.solved else "finished"),
+        "precision": precision,
     }
     if last is not None:
         summary["eval_return_last"] = round(last, 3)

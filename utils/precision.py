@@ -1,0 +1,39 @@
+"""The training precision a config gets: ``precision: auto`` picks bf16 autocast where it pays off.
+
+bf16 autocast (Lightning's ``bf16-mixed``) runs convolutions and matrix products in bfloat16 while
+weights, gradients and optimizer state stay float32. On CPUs with native bf16 instructions
+(AVX512-BF16 or AMX) a Nature-CNN PPO update takes ~81 instead of ~140 ms here, and pixel PPO learned
+the same in both precisions (docs/PERFORMANCE.md, docs/BENCHMARKS.md). Without those instructions bf16
+is emulated and slower than float32; small MLPs are bound by op overhead and gain nothing. So ``auto``
+is bf16-mixed only for CNN policies trained on a CPU with native bf16, and float32 everywhere else
+(GPUs included: untested on one here; set ``precision: bf16-mixed`` explicitly there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from utils.config import Config
+
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU computes bf16 natively (Linux: its flags list AVX512-BF16 or AMX-BF16)."""
+    try:
+        flags = set(cpuinfo.read_text().split())
+    except OSError:
+        return False
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+
+
+def resolve_precision(config: Config, accelerator: str, native_bf16: bool | None = None) -> str:
+    """The Lightning precision for this run: ``config.precision``, with ``auto`` decided as above."""
+    if config.precision != "auto":
+        return config.precision
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    if native_bf16 is None:
+        native_bf16 = on_cpu and cpu_has_native_bf16()
+    return "bf16-mixed" if config.policy == "cnn" and on_cpu and native_bf16 else "32-true"
