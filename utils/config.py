@@ -129,7 +129,8 @@ class Config:
     precision: str = _f(
         "auto",
         "training precision (Lightning): auto | 32-true | bf16-mixed. bf16-mixed (bf16 autocast) makes Nature-CNN "
-        "updates ~1.7x faster on CPUs with native bf16 (AVX512-BF16/AMX) and learned the same on pixel tasks; "
+        "updates ~1.7x faster on CPUs with native bf16 (AVX512-BF16/AMX); it matched float32 on VizdoomBasic and "
+        "early Breakout (no full pixel-Atari comparison yet); "
         "auto = bf16-mixed for cnn policies on such a CPU, 32-true otherwise (MLPs, GPUs, other CPUs)",
         choices=PRECISIONS,
     )

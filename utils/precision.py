@@ -2,8 +2,9 @@
 
 bf16 autocast (Lightning's ``bf16-mixed``) runs convolutions and matrix products in bfloat16 while
 weights, gradients and optimizer state stay float32. On CPUs with native bf16 instructions
-(AVX512-BF16 or AMX) a Nature-CNN PPO update takes ~81 instead of ~140 ms here, and pixel PPO learned
-the same in both precisions (docs/PERFORMANCE.md, docs/BENCHMARKS.md). Without those instructions bf16
+(AVX512-BF16 or AMX) a Nature-CNN PPO update takes ~81 instead of ~140 ms here, and pixel PPO matched
+float32 on VizdoomBasic (2 seeds) and over Breakout's first 3e5 steps; a full pixel-Atari comparison is
+still to do (docs/PERFORMANCE.md, docs/BENCHMARKS.md). Without those instructions bf16
 is emulated and slower than float32; small MLPs are bound by op overhead and gain nothing. So ``auto``
 is bf16-mixed only for CNN policies trained on a CPU with native bf16, and float32 everywhere else
 (GPUs included: untested on one here; set ``precision: bf16-mixed`` explicitly there).
