@@ -172,19 +172,20 @@ class EvalRecordingCallback(pl.Callback):
             return
         video = self.videos_dir / recorded.name
         os.replace(recorded, video)
+        render_ms = 1000 * job["render_seconds"] / max(job["frames"], 1)
         self.telemetry.update(
             job["eval"],
             job["episode"],
             {"video_status": "ok", "sha256": job["sha256"], "frames": job["frames"],
-             "video_return": job["return"], "video_length": job["length"]},
+             "video_return": job["return"], "video_length": job["length"],
+             "render_ms_per_frame": round(render_ms, 3), "encode_s": round(job["encode_seconds"], 3)},
         )  # fmt: skip
         if keep["best"]:
             self.best_video_eval = job["eval"]
             self._link_beside_checkpoint(video, keep["checkpoint"])
-        self.last_timing = {
-            "val/video/render_ms_per_frame": 1000 * job["render_seconds"] / max(job["frames"], 1),
-            "val/video/encode_s": job["encode_seconds"],
-        }
+        # metrics.csv gets these at the next epoch end; a video finishing after training (the final
+        # evaluation's) has its timings in its telemetry row only
+        self.last_timing = {"val/video/render_ms_per_frame": render_ms, "val/video/encode_s": job["encode_seconds"]}
 
     def _link_beside_checkpoint(self, video: Path, checkpoint: str | None) -> None:
         target_dir = self.run.checkpoints / checkpoint if checkpoint else None

@@ -36,6 +36,7 @@ def test_default_run_leaves_decodable_videos_indexed_by_checksummed_telemetry(ru
         assert count_video_frames(path) == row["length"] + 1  # the reset frame plus one per step
         assert row["video_return"] == row["return"]  # deterministic replay of the same seeded episode
         assert f"eval={row['eval']:04d}" in path.name and f"seed={row['seed']}" in path.name
+        assert row["render_ms_per_frame"] > 0 and row["encode_s"] > 0  # timing probes, the final video's too
     assert max(row["eval"] for row in video_rows) == max(evals)  # the final eval is recorded
     best_video = result.run.checkpoints / "best" / "video.mp4"
     assert best_video.is_file()
