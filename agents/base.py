@@ -96,6 +96,13 @@ class BaseAgent(pl.LightningModule):
         """The scalar loss of one minibatch and the statistics to log (detached)."""
         raise NotImplementedError
 
+    def compute_gradients(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Fill the parameters' gradients with those of ``loss(batch)``; returns its statistics."""
+        loss, stats = self.loss(batch)
+        self.flat_params.zero_grad()
+        loss.backward()  # plain autograd: Lightning's manual_backward adds ~0.25 ms of hooks
+        return stats
+
     # --- PPO+replay: earlier rollouts' transitions, importance-weighted in the loss ---
     def extra_minibatches(self) -> list[dict[str, torch.Tensor]]:
         """``replay_ratio`` replayed minibatches per on-policy minibatch (fractions accumulate)."""
@@ -184,9 +191,7 @@ class BaseAgent(pl.LightningModule):
             stop = False
             for batch in self._minibatches(data, size, batch_size):
                 for minibatch in (batch, *self.extra_minibatches()):
-                    loss, stats = self.loss(minibatch)
-                    self.flat_params.zero_grad()
-                    loss.backward()  # plain autograd: Lightning's manual_backward adds ~0.25 ms of hooks
+                    stats = self.compute_gradients(minibatch)
                     grad_norm = self.flat_params.clip_grad_norm(config.max_grad_norm)
                     optimizer.step()
                     if "off_policy" not in minibatch:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize, mean_weights
+from agents.ppo_fused import FusedPPOGradients
+from utils.config import Config
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
 
 
 class PPO(BaseAgent):
     """Proximal Policy Optimization with an actor-critic policy (optionally with replay, see ``BaseAgent``)."""
+
+    def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
+        super().__init__(config, train_env)
+        # the same gradients as loss() + backward(), written out for small tanh MLPs (agents/ppo_fused.py)
+        self.fused = FusedPPOGradients(self.policy, config) if FusedPPOGradients.fits(self.policy, config) else None
+
+    def compute_gradients(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.fused is None or not self.fused.usable():
+            return super().compute_gradients(batch)
+        self.flat_params.zero_grad()
+        hparams = self.hparams_now
+        return self.fused(batch, hparams["clip_range"], hparams["vf_coef"], hparams["ent_coef"])
 
     def compute_targets(self, rollout: Rollout) -> tuple[np.ndarray, np.ndarray]:
         return compute_gae(

@@ -17,6 +17,7 @@ plain layer-by-layer forward.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -35,35 +36,54 @@ def _weight_grad(grad: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     return grad.t() @ inputs
 
 
+def tanh_mlp_forward(
+    x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor]
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Linear, tanh, ..., Linear on ``x``; returns the output and every layer's input (for the backward)."""
+    layer_inputs = [x]
+    h = x
+    for index, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
+        if index < len(weights) - 1:
+            h = _tanh_of_doubled(torch.addmm(bias, h, weight.t(), beta=2.0, alpha=2.0))
+            layer_inputs.append(h)
+        else:
+            h = torch.addmm(bias, h, weight.t())
+    return h, layer_inputs
+
+
+def tanh_mlp_backward(
+    grad: torch.Tensor, layer_inputs: Sequence[torch.Tensor], weights: Sequence[torch.Tensor]
+) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
+    """Every layer's weight and bias gradients from the output's gradient, plus the gradient of the first
+    layer's pre-activation output (the input's gradient is that ``@ weights[0]``)."""
+    weight_grads: list[torch.Tensor] = [grad] * len(weights)
+    bias_grads: list[torch.Tensor] = [grad] * len(weights)
+    for index in reversed(range(len(weights))):
+        weight_grads[index] = _weight_grad(grad, layer_inputs[index])
+        bias_grads[index] = grad.sum(0)
+        if index > 0:  # through the tanh that produced this layer's input
+            grad = torch.ops.aten.tanh_backward(grad @ weights[index], layer_inputs[index])
+    return weight_grads, bias_grads, grad
+
+
 class _TanhMLPFunction(torch.autograd.Function):
     """Forward: Linear, tanh, ..., Linear. Backward: every weight and bias gradient (and the input's)."""
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
-        weights, biases = params[0::2], params[1::2]
-        layer_inputs = [x]
-        h = x
-        for index, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
-            if index < len(weights) - 1:
-                h = _tanh_of_doubled(torch.addmm(bias, h, weight.t(), beta=2.0, alpha=2.0))
-                layer_inputs.append(h)
-            else:
-                h = torch.addmm(bias, h, weight.t())
+        weights = params[0::2]
+        out, layer_inputs = tanh_mlp_forward(x, weights, params[1::2])
         ctx.save_for_backward(*layer_inputs, *weights)
         ctx.layers = len(weights)
-        return h
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         saved = ctx.saved_tensors
         layer_inputs, weights = saved[: ctx.layers], saved[ctx.layers :]
-        grads: list[torch.Tensor | None] = [None] * (2 * ctx.layers)
-        for index in reversed(range(ctx.layers)):
-            grads[2 * index] = _weight_grad(grad, layer_inputs[index])
-            grads[2 * index + 1] = grad.sum(0)
-            if index > 0:  # through the tanh that produced this layer's input
-                grad = torch.ops.aten.tanh_backward(grad @ weights[index], layer_inputs[index])
-        input_grad = grad @ weights[0] if ctx.needs_input_grad[0] else None
+        weight_grads, bias_grads, first_grad = tanh_mlp_backward(grad, layer_inputs, weights)
+        grads = [g for pair in zip(weight_grads, bias_grads, strict=True) for g in pair]
+        input_grad = first_grad @ weights[0] if ctx.needs_input_grad[0] else None
         return (input_grad, *grads)
 
 
@@ -74,8 +94,12 @@ class TanhMLP(nn.Sequential):
         first = self[0].weight
         if x.device.type != "cpu" or first.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
             return super().forward(x)
-        params = [tensor for layer in self if isinstance(layer, nn.Linear) for tensor in (layer.weight, layer.bias)]
+        params = [tensor for layer in self.linears() for tensor in (layer.weight, layer.bias)]
         return _TanhMLPFunction.apply(x.float(), *params)
+
+    def linears(self) -> list[nn.Linear]:
+        """The Linear layers, first to last."""
+        return [layer for layer in self if isinstance(layer, nn.Linear)]
 
     @staticmethod
     def fits(layers: list[nn.Module]) -> bool:

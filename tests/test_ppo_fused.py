@@ -1,0 +1,138 @@
+"""The closed-form PPO gradient (agents/ppo_fused.py) equals autograd's through PPO.loss, for every option it covers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from agents.ppo import PPO
+from utils.config import Config
+from utils.envs import build_env
+
+
+def make_agent(**overrides: Any) -> PPO:
+    settings = {"env_id": "CartPole-v1", "n_envs": 4, "n_steps": 16, "batch_size": 64, "seed": 3, **overrides}
+    config = Config(**settings)
+    agent = PPO(config, build_env(config))
+    agent.configure_optimizers()  # lays the parameters out flat, as training does
+    agent.hparams_now = {"clip_range": 0.2, "vf_coef": 0.5, "ent_coef": 0.01, "policy_lr": 1e-3}
+    return agent
+
+
+def minibatch(agent: PPO, size: int = 64, invalid_every: int = 0) -> dict[str, torch.Tensor]:
+    """A batch whose old log-probabilities and values are far enough off to hit every clip branch."""
+    gen = torch.Generator().manual_seed(7)
+    obs_dim = agent.policy.n_obs
+    if agent.policy.discrete_obs:
+        obs = torch.randint(obs_dim, (size,), generator=gen)
+    else:
+        obs = torch.randn(size, obs_dim, generator=gen)
+    allowed = agent.policy.action_head.allowed.nonzero().squeeze(-1)
+    actions = allowed[torch.randint(len(allowed), (size,), generator=gen)]
+    with torch.no_grad():
+        log_probs, _, values = agent.policy.evaluate(obs, actions)
+    weights = torch.ones(size)
+    if invalid_every:
+        weights[::invalid_every] = 0.0
+    return {
+        "obs": obs,
+        "actions": actions,
+        "log_probs": log_probs + torch.randn(size, generator=gen) * 0.3,
+        "values": values + torch.randn(size, generator=gen) * 0.5,
+        "advantages": torch.randn(size, generator=gen) * 2 + 0.3,
+        "returns": values + torch.randn(size, generator=gen),
+        "weights": weights,
+    }
+
+
+def autograd_gradients(agent: PPO, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    loss, stats = agent.loss(batch)
+    agent.flat_params.zero_grad()
+    loss.backward()
+    return agent.flat_params.flat.grad.clone(), stats
+
+
+def fused_gradients(agent: PPO, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    agent.flat_params.flat.grad.fill_(123.0)  # every entry must be overwritten
+    stats = agent.compute_gradients(batch)
+    return agent.flat_params.flat.grad.clone(), stats
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"clip_range_vf": 0.2},
+        {"normalize_advantages": False},
+        {"hidden_dims": [32, 16, 8]},
+        {"env_id": "Acrobot-v1", "clip_range_vf": 0.1},
+        {"env_id": "FrozenLake-v1"},  # Discrete observations, one-hot encoded
+    ],
+    ids=["defaults", "value-clip", "raw-advantages", "three-layers", "acrobot", "discrete-obs"],
+)
+@pytest.mark.parametrize("ent_coef", [0.0, 0.05])
+def test_gradients_and_statistics_match_autograd(overrides: dict[str, Any], ent_coef: float) -> None:
+    agent = make_agent(**overrides)
+    assert agent.fused is not None
+    agent.hparams_now["ent_coef"] = ent_coef
+    batch = minibatch(agent, invalid_every=5)
+    expected, expected_stats = autograd_gradients(agent, batch)
+    got, stats = fused_gradients(agent, batch)
+    assert torch.allclose(got, expected, rtol=1e-4, atol=1e-6), (got - expected).abs().max()
+    assert stats.keys() == expected_stats.keys()
+    for name, value in expected_stats.items():
+        assert torch.allclose(stats[name], value, rtol=1e-5, atol=1e-6), name
+
+
+def test_batch_hits_both_clip_branches() -> None:
+    agent = make_agent()
+    batch = minibatch(agent)
+    with torch.no_grad():
+        log_prob, _, _ = agent.policy.evaluate(batch["obs"], batch["actions"])
+    ratio = (log_prob - batch["log_probs"]).exp()
+    assert (ratio > 1.2).any() and (ratio < 0.8).any() and ((ratio - 1).abs() < 0.2).any()
+
+
+def test_valid_action_masking_matches_autograd_and_leaves_masked_logits_without_gradient() -> None:
+    agent = make_agent(env_id="Acrobot-v1", valid_actions=[0, 2])
+    batch = minibatch(agent)
+    expected, _ = autograd_gradients(agent, batch)
+    got, _ = fused_gradients(agent, batch)
+    assert torch.allclose(got, expected, rtol=1e-4, atol=1e-6)
+    last = agent.policy.actor.linears()[-1]
+    assert float(last.bias.grad[1]) == 0.0 and float(last.weight.grad[1].abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"activation": "relu"}, {"env_id": "Pendulum-v1"}, {"replay_ratio": 1.0}],
+    ids=["relu", "gaussian-head", "replay"],
+)
+def test_other_networks_and_options_use_autograd(overrides: dict[str, Any]) -> None:
+    assert make_agent(**overrides).fused is None
+
+
+def test_autocast_falls_back_to_autograd() -> None:
+    agent = make_agent()
+    assert agent.fused is not None and agent.fused.usable()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not agent.fused.usable()
+
+
+def test_an_update_with_the_fused_gradients_trains_like_autograd() -> None:
+    """A whole update (4 epochs of shuffled minibatches, clipping, Adam) lands on the same weights."""
+    fused_agent, plain_agent = make_agent(n_epochs=4, batch_size=16), make_agent(n_epochs=4, batch_size=16)
+    plain_agent.fused = None
+    plain_agent.load_state_dict(fused_agent.state_dict())
+    data = minibatch(fused_agent, size=64, invalid_every=7)
+    for agent in (fused_agent, plain_agent):
+        optimizer = agent.configure_optimizers()
+        agent.optimizers = lambda optimizer=optimizer: SimpleNamespace(optimizer=optimizer)  # type: ignore[method-assign]
+        agent.rng = np.random.default_rng(0)
+        agent._optimize(data)
+    for (name, a), b in zip(fused_agent.policy.named_parameters(), plain_agent.policy.parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6), name
