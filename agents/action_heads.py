@@ -53,18 +53,19 @@ class CategoricalHead(ActionHead):
         allowed[list(range(self.n_outputs)) if valid_actions is None else valid_actions] = True
         self.register_buffer("allowed", allowed, persistent=False)  # derived from config, not saved
 
-    def _logits(self, params: torch.Tensor) -> torch.Tensor:
+    def masked_logits(self, params: torch.Tensor) -> torch.Tensor:
+        """The network outputs with disallowed actions (``valid_actions``) at a large negative logit."""
         # a large finite logit, not -inf: probability 0 without NaN gradients through p * log p
         return params.masked_fill(~self.allowed, -1e9) if self.masked else params
 
     def sample(self, params: torch.Tensor, deterministic: bool, generator: torch.Generator | None) -> torch.Tensor:
-        logits = self._logits(params)
+        logits = self.masked_logits(params)
         if deterministic:
             return logits.argmax(dim=-1)
         return torch.multinomial(functional.softmax(logits, dim=-1), 1, generator=generator).squeeze(-1)
 
     def log_prob_entropy(self, params: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        log_probs = functional.log_softmax(self._logits(params), dim=-1)
+        log_probs = functional.log_softmax(self.masked_logits(params), dim=-1)
         chosen = log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
         return chosen, -(log_probs.exp() * log_probs).sum(-1)
 

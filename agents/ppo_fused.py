@@ -40,7 +40,9 @@ class FusedPPOGradients:
         self.actor = policy.actor.linears()
         self.critic = policy.critic.linears()
         self.actor_weights = [layer.weight for layer in self.actor]
+        self.actor_biases = [layer.bias for layer in self.actor]
         self.critic_weights = [layer.weight for layer in self.critic]
+        self.critic_biases = [layer.bias for layer in self.critic]
         self.normalize_advantages = config.normalize_advantages
         self.clip_range_vf = config.clip_range_vf
 
@@ -67,13 +69,11 @@ class FusedPPOGradients:
         """PPO's loss statistics for ``batch``; every actor and critic parameter's ``.grad`` is overwritten."""
         weights = mean_weights(batch["weights"])
         features = self.policy.encode(batch["obs"])
-        raw_logits, actor_inputs = tanh_mlp_forward(features, self.actor_weights, [layer.bias for layer in self.actor])
-        value_out, critic_inputs = tanh_mlp_forward(
-            features, self.critic_weights, [layer.bias for layer in self.critic]
-        )
+        raw_logits, actor_inputs = tanh_mlp_forward(features, self.actor_weights, self.actor_biases)
+        value_out, critic_inputs = tanh_mlp_forward(features, self.critic_weights, self.critic_biases)
         values = value_out.squeeze(-1)
 
-        log_probs = functional.log_softmax(self.head._logits(raw_logits), dim=-1)
+        log_probs = functional.log_softmax(self.head.masked_logits(raw_logits), dim=-1)
         probs = log_probs.exp()
         chosen = batch["actions"].long().unsqueeze(-1)
         log_prob = log_probs.gather(-1, chosen).squeeze(-1)
