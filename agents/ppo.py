@@ -24,7 +24,7 @@ class PPO(BaseAgent):
     def compute_gradients(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.fused is None or not self.fused.usable():
             return super().compute_gradients(batch)
-        self.flat_params.zero_grad()
+        self.flat_params.zero_grad()  # re-attaches the flat gradient views if anything replaced them
         hparams = self.hparams_now
         return self.fused(batch, hparams["clip_range"], hparams["vf_coef"], hparams["ent_coef"])
 

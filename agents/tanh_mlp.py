@@ -56,14 +56,13 @@ def tanh_mlp_backward(
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
     """Every layer's weight and bias gradients from the output's gradient, plus the gradient of the first
     layer's pre-activation output (the input's gradient is that ``@ weights[0]``)."""
-    weight_grads: list[torch.Tensor] = [grad] * len(weights)
-    bias_grads: list[torch.Tensor] = [grad] * len(weights)
+    weight_grads, bias_grads = [], []
     for index in reversed(range(len(weights))):
-        weight_grads[index] = _weight_grad(grad, layer_inputs[index])
-        bias_grads[index] = grad.sum(0)
+        weight_grads.append(_weight_grad(grad, layer_inputs[index]))
+        bias_grads.append(grad.sum(0))
         if index > 0:  # through the tanh that produced this layer's input
             grad = torch.ops.aten.tanh_backward(grad @ weights[index], layer_inputs[index])
-    return weight_grads, bias_grads, grad
+    return weight_grads[::-1], bias_grads[::-1], grad
 
 
 class _TanhMLPFunction(torch.autograd.Function):

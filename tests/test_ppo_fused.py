@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 import torch
 
 from agents.ppo import PPO
+from agents.ppo_fused import FusedPPOGradients
 from utils.config import Config
 from utils.envs import build_env
+from utils.training import train
 
 
 def make_agent(**overrides: Any) -> PPO:
@@ -136,3 +139,18 @@ def test_an_update_with_the_fused_gradients_trains_like_autograd() -> None:
         agent._optimize(data)
     for (name, a), b in zip(fused_agent.policy.named_parameters(), plain_agent.policy.parameters(), strict=True):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-6), name
+
+
+def test_real_training_takes_the_closed_form_path(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through Lightning's loop (device placement, precision plugin) the fast path stays in use."""
+    calls = []
+    original = FusedPPOGradients.__call__
+
+    def counted(self: FusedPPOGradients, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FusedPPOGradients, "__call__", counted)
+    settings = {"env_id": "CartPole-v1", "n_envs": 4, "n_steps": 16, "batch_size": 64, "n_epochs": 2}
+    train(Config(**settings, max_timesteps=256, video="off", eval_freq=0), quiet=True)
+    assert len(calls) == (256 // 64) * 2  # every minibatch of every update
