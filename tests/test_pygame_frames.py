@@ -55,7 +55,7 @@ def test_padded_gives_the_rgbx_copy_behind_the_last_frame_only() -> None:
 
 
 def test_recorded_video_keeps_the_colours(tmp_path) -> None:
-    """Frames go to ffmpeg as RGBX: a wrong channel order would swap the cart's brown for blue."""
+    """Frames reach the encoder as RGBX: a wrong channel order would swap the cart's brown for blue."""
     import imageio_ffmpeg
 
     from utils.video import FrameCapture
@@ -65,7 +65,7 @@ def test_recorded_video_keeps_the_colours(tmp_path) -> None:
     for _ in range(10):
         capture.step(0)
     expected = capture.grabber.render().astype(np.int16)
-    assert capture.finish() == 11 and capture.rgbx
+    assert capture.finish() == 11
     reader = imageio_ffmpeg.read_frames(str(tmp_path / "cart.mp4"))
     meta = next(reader)
     assert tuple(meta["size"]) == (expected.shape[1], expected.shape[0])

@@ -2,7 +2,7 @@
 
 ``RecordVideo`` captures the frames (it calls ``render()`` on the ``rgb_array``
 env after every reset and step); instead of its synchronous moviepy write, each
-frame streams into an imageio-ffmpeg encoder (a temp file renamed when done). ``record_episode`` runs the same ``evaluate_policy`` loop as training's
+frame streams into an ffmpeg encoder (``utils/mp4_encoder.py``; a temp file renamed when done). ``record_episode`` runs the same ``evaluate_policy`` loop as training's
 evaluation, on a one-env eval vector env, so a recorded episode with the same
 seed and weights is the same episode.
 """
@@ -25,12 +25,8 @@ from gym_wrappers.pygame_frames import PygameFrameGrabber
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.evaluation import evaluate_policy
+from utils.mp4_encoder import Mp4Encoder
 from utils.normalization import ObsNormalizer
-
-# H.264 (browsers play it) at x264's fastest preset. zerolatency drops the lookahead, and one thread
-# leaves the other core to training: ~0.7 instead of ~1.0 CPU-s per 500 CartPole frames (600x400), same size.
-CODEC = "libx264"  # named, so imageio-ffmpeg does not probe `ffmpeg -encoders` (~0.1 s) for each process
-ENCODER_OPTIONS = ["-preset", "ultrafast", "-tune", "zerolatency", "-threads", "1", "-crf", "26"]
 
 # Every recording builds a fresh env whose RecordVideo points at the run's videos/ folder.
 warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
@@ -48,8 +44,7 @@ class FrameCapture(RecordVideo):
         super().__init__(self.grabber, str(path.parent), episode_trigger=lambda _: True, fps=fps, disable_logger=True)
         self.path = path
         self.temp = path.with_name(f".{path.name}.tmp-{os.getpid()}.mp4")
-        self.writer = None
-        self.rgbx = False  # frames go to ffmpeg as RGBX (rgb0) rather than RGB: no repacking on either side
+        self.encoder: Mp4Encoder | None = None
         self.frames = 0
         self.render_seconds = 0.0
 
@@ -62,28 +57,12 @@ class FrameCapture(RecordVideo):
         self.recorded_frames = []
 
     def _send(self, frame: np.ndarray) -> None:
-        if self.writer is None:
-            import imageio_ffmpeg
-
+        if self.encoder is None:
             height, width = frame.shape[:2]
-            self.rgbx = self.grabber.padded(frame) is not None
-            self.writer = imageio_ffmpeg.write_frames(
-                str(self.temp), (width, height), pix_fmt_in="rgb0" if self.rgbx else "rgb24",
-                fps=self.frames_per_sec, codec=CODEC, macro_block_size=1, output_params=ENCODER_OPTIONS,
-            )  # fmt: skip
-            self.writer.send(None)
-        self.writer.send(self._encoder_input(frame))
+            self.encoder = Mp4Encoder(self.temp, width, height, self.frames_per_sec)
+        padded = self.grabber.padded(frame)  # the RGBX copy a grabbed frame is a view of: converted as is
+        self.encoder.write(padded if padded is not None else frame[..., :3])
         self.frames += 1
-
-    def _encoder_input(self, frame: np.ndarray) -> np.ndarray:
-        rgb = frame[..., :3]
-        if not self.rgbx:
-            return np.ascontiguousarray(rgb, dtype=np.uint8)
-        padded = self.grabber.padded(rgb)
-        if padded is None:  # not a grabbed frame after all: pad it
-            padded = np.zeros((*rgb.shape[:2], 4), dtype=np.uint8)
-            padded[..., :3] = rgb
-        return padded
 
     def stop_recording(self) -> None:
         """End this episode's recording; the file stays open for the next episode."""
@@ -95,9 +74,9 @@ class FrameCapture(RecordVideo):
         """Close the encoder and move the finished mp4 into place; returns the frame count."""
         if self.recording:
             self.stop_recording()
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        if self.encoder is not None:
+            encoder, self.encoder = self.encoder, None
+            encoder.close()
             os.replace(self.temp, self.path)
         return self.frames
 
@@ -112,6 +91,7 @@ def warm_up() -> None:
     import contextlib
     import subprocess
 
+    import cv2  # noqa: F401  (the frames' YUV conversion)
     import imageio_ffmpeg
 
     with contextlib.suppress(ImportError):
