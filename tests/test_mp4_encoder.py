@@ -26,18 +26,23 @@ def decode(path: Path) -> tuple[tuple[int, int], list[np.ndarray]]:
     return (width, height), [np.frombuffer(raw, np.uint8).reshape(height, width, 3) for raw in reader]
 
 
-@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("layout", ["RGB", "RGBX", "BGRX"])
 @pytest.mark.parametrize("colour", list(BT601))
-def test_to_yuv420_gives_bt601_limited_range_planes(colour: tuple[int, int, int], channels: int) -> None:
-    frame = np.zeros((4, 6, channels), np.uint8)
-    frame[..., :3] = colour
-    planes = to_yuv420(frame)
+def test_to_yuv420_gives_bt601_limited_range_planes(colour: tuple[int, int, int], layout: str) -> None:
+    frame = np.full((4, 6, len(layout)), 77, np.uint8)  # the X byte is ignored whatever it holds
+    frame[..., :3] = colour[::-1] if layout == "BGRX" else colour
+    planes = to_yuv420(frame, layout)
     assert planes.shape == (6, 6)  # 4 rows of Y, then U and V (2x3 each) packed into 2 more rows
     y, u, v = planes[:4].ravel(), planes[4:5].ravel(), planes[5:6].ravel()
     expected_y, expected_u, expected_v = BT601[colour]
     assert np.abs(y.astype(int) - expected_y).max() <= 1
     assert np.abs(u.astype(int) - expected_u).max() <= 1
     assert np.abs(v.astype(int) - expected_v).max() <= 1
+
+
+def test_a_layout_with_the_wrong_channel_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="a BGRX frame has 4 channels, not 3"):
+        to_yuv420(np.zeros((4, 6, 3), np.uint8), "BGRX")
 
 
 def test_encoded_video_decodes_to_every_frame_with_its_colours(tmp_path: Path) -> None:

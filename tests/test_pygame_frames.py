@@ -40,14 +40,15 @@ def test_non_rgb_render_mode_is_left_alone() -> None:
     assert env.fast is False
 
 
-def test_padded_gives_the_rgbx_copy_behind_the_last_frame_only() -> None:
+def test_padded_gives_the_4_byte_copy_behind_the_last_frame_only() -> None:
     env = PygameFrameGrabber(gym.make("CartPole-v1", render_mode="rgb_array"))
     env.reset(seed=0)
     env.render()  # the first frame is compared against the env's own
     frame = env.render()
     padded = env.padded(frame)
     assert padded is not None and padded.shape == (*frame.shape[:2], 4) and padded.flags.c_contiguous
-    assert np.array_equal(padded[..., :3], frame)
+    rgb = padded[..., 2::-1] if env.layout == "BGRX" else padded[..., :3]
+    assert env.layout in ("BGRX", "RGBX") and np.array_equal(rgb, frame)
     assert env.padded(frame.copy()) is None
     env.step(0)
     env.render()
@@ -55,7 +56,7 @@ def test_padded_gives_the_rgbx_copy_behind_the_last_frame_only() -> None:
 
 
 def test_recorded_video_keeps_the_colours(tmp_path) -> None:
-    """Frames reach the encoder as RGBX: a wrong channel order would swap the cart's brown for blue."""
+    """Frames reach the encoder in the surface's byte order: a wrong channel order would swap the cart's brown for blue."""
     import imageio_ffmpeg
 
     from utils.video import FrameCapture

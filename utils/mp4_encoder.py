@@ -25,8 +25,14 @@ F_SETPIPE_SZ = 1031  # Linux fcntl: a 1 MiB pipe takes a frame in one write inst
 PIPE_BYTES = 1 << 20
 
 
-def to_yuv420(frame: np.ndarray) -> np.ndarray:
-    """BT.601 limited-range YUV 4:2:0 planes (Y, then U, then V) of an RGB or RGBX ``uint8`` frame.
+_CONVERSIONS = {"RGB": "COLOR_RGB2YUV_I420", "RGBX": "COLOR_RGBA2YUV_I420", "BGRX": "COLOR_BGRA2YUV_I420"}
+_CHANNELS = {"RGB": 3, "RGBX": 4, "BGRX": 4}
+
+
+def to_yuv420(frame: np.ndarray, layout: str = "RGB") -> np.ndarray:
+    """BT.601 limited-range YUV 4:2:0 planes (Y, then U, then V) of a ``uint8`` frame.
+
+    ``layout`` is the frame's channel order: "RGB" (3 bytes a pixel), "RGBX" or "BGRX" (4, the last unused).
 
     Odd widths or heights are padded by repeating the last column or row: 4:2:0 needs even sizes.
     """
@@ -35,8 +41,9 @@ def to_yuv420(frame: np.ndarray) -> np.ndarray:
     height, width = frame.shape[:2]
     if height % 2 or width % 2:
         frame = np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
-    code = cv2.COLOR_RGBA2YUV_I420 if frame.shape[2] == 4 else cv2.COLOR_RGB2YUV_I420
-    return cv2.cvtColor(np.ascontiguousarray(frame), code)
+    if frame.shape[2] != _CHANNELS[layout]:
+        raise ValueError(f"a {layout} frame has {_CHANNELS[layout]} channels, not {frame.shape[2]}")
+    return cv2.cvtColor(np.ascontiguousarray(frame), getattr(cv2, _CONVERSIONS[layout]))
 
 
 class Mp4Encoder:
@@ -69,12 +76,12 @@ class Mp4Encoder:
         )
         _widen_pipe(self.process.stdin)
 
-    def write(self, frame: np.ndarray) -> None:
-        """Convert and send one RGB or RGBX frame of the size given at construction."""
+    def write(self, frame: np.ndarray, layout: str = "RGB") -> None:
+        """Convert and send one frame (channel order ``layout``, see ``to_yuv420``) of the size given at construction."""
         if (frame.shape[1] + frame.shape[1] % 2, frame.shape[0] + frame.shape[0] % 2) != self.size:
             raise ValueError(f"frame of {frame.shape[1]}x{frame.shape[0]} in a {self.size[0]}x{self.size[1]} video")
         try:
-            self.process.stdin.write(to_yuv420(frame))
+            self.process.stdin.write(to_yuv420(frame, layout))
         except BrokenPipeError:
             self.process.wait()
             raise RuntimeError(f"ffmpeg stopped while writing {self.path.name}: {self._error_text()}") from None

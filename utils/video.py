@@ -60,8 +60,11 @@ class FrameCapture(RecordVideo):
         if self.encoder is None:
             height, width = frame.shape[:2]
             self.encoder = Mp4Encoder(self.temp, width, height, self.frames_per_sec)
-        padded = self.grabber.padded(frame)  # the RGBX copy a grabbed frame is a view of: converted as is
-        self.encoder.write(padded if padded is not None else frame[..., :3])
+        padded = self.grabber.padded(frame)  # the 4-byte copy a grabbed frame is a view of: converted as is
+        if padded is not None:
+            self.encoder.write(padded, self.grabber.layout)
+        else:
+            self.encoder.write(frame[..., :3])
         self.frames += 1
 
     def stop_recording(self) -> None:
