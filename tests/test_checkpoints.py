@@ -171,6 +171,15 @@ def test_resolve_unknown_checkpoint_lists_the_available_ones(tmp_path: Path) -> 
         resolve_checkpoint(tmp_path, "7")
 
 
+def test_unknown_checkpoint_message_names_each_checkpoint_once(tmp_path: Path) -> None:
+    only = _write(tmp_path, 3, 300)
+    for alias in ("best", "last"):
+        (tmp_path / alias).symlink_to(only.name)
+    with pytest.raises(FileNotFoundError) as error:
+        resolve_checkpoint(tmp_path, "7")
+    assert str(error.value).endswith(f"available: best, last, {only.name}")
+
+
 def test_resolve_missing_alias_is_a_file_not_found_error(tmp_path: Path) -> None:
     _write(tmp_path, 1, 100)
     with pytest.raises(FileNotFoundError, match="no 'best' checkpoint"):

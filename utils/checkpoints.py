@@ -111,7 +111,9 @@ def resolve_checkpoint(directory: Path, which: str) -> Path:
     candidate = directory / which
     if candidate.is_dir():
         return candidate
-    names = sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = sorted(
+        p.name for p in directory.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    )  # best and last are links to these
     raise FileNotFoundError(f"no checkpoint '{which}' in {directory}; available: best, last, {', '.join(names)}")
 
 
