@@ -45,6 +45,12 @@ def test_a_layout_with_the_wrong_channel_count_is_refused() -> None:
         to_yuv420(np.zeros((4, 6, 3), np.uint8), "BGRX")
 
 
+@pytest.mark.parametrize("frame", [np.zeros((4, 6), np.uint8), np.zeros((4, 6, 3), np.float32)])
+def test_a_frame_that_is_not_hwc_uint8_is_refused(frame: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="height x width x channels uint8"):
+        to_yuv420(frame)
+
+
 def test_encoded_video_decodes_to_every_frame_with_its_colours(tmp_path: Path) -> None:
     colours = [(255, 0, 0), (0, 0, 255), (255, 255, 255)] * 4
     encoder = Mp4Encoder(tmp_path / "colours.mp4", 64, 48, fps=30)

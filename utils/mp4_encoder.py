@@ -38,6 +38,10 @@ def to_yuv420(frame: np.ndarray, layout: str = "RGB") -> np.ndarray:
     """
     import cv2  # here, not at the top: importing OpenCV takes ~1 s, and the training process never needs it
 
+    if frame.ndim != 3 or frame.dtype != np.uint8:
+        raise ValueError(
+            f"video frames must be height x width x channels uint8 arrays, not {frame.dtype} {frame.shape}"
+        )
     height, width = frame.shape[:2]
     if height % 2 or width % 2:
         frame = np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
