@@ -5,6 +5,7 @@ from gym_wrappers import (  # noqa: F401 (registers wrappers)
     cartpole_reward_shaper,
     discrete_encoder,
     mountaincar_reward_shaper,
+    noop_start,
     observations,
     pixel_observation,
     pong,
