@@ -7,18 +7,15 @@ parsed, so ``--help``, ``--list-envs`` and ``--list-fields`` answer at once.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any
 
 from utils.config_files import DEFAULT_CONFIG_ID, list_config_ids, parse_override, split_config_id
 from utils.config_values import ConfigError, parse_number
 
-# Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes.
-RESUME_CHANGEABLE = {
-    "max_timesteps", "eval_freq", "eval_episodes", "eval_deterministic", "reward_threshold", "early_stop",
-    "checkpoint_freq", "policy_lr", "clip_range", "ent_coef", "vf_coef", "target_kl", "max_grad_norm",
-    "n_epochs", "description", "torch_threads", "accelerator", "precision", "video", "max_videos", "video_fps",
-}  # fmt: skip
+# Exit statuses (README "Exit codes").
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,53 +108,73 @@ def print_fields() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, train, print where the run went; user errors exit 2 with one line."""
+    """Parse arguments, train, print where the run went; every failure is one line and a status (README)."""
     args = build_parser().parse_args(argv)
     try:
         if args.list_envs is not None:
             for config_id, description in list_config_ids(args.list_envs):
                 print(f"{config_id:34} {description}")
-            return 0
+            return EXIT_OK
         if args.list_fields:
             print_fields()
-            return 0
+            return EXIT_OK
         return run_training(args)
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except OSError as error:  # the disk, not the user's input: no space, read-only file system, I/O error
+        where = f" while writing {error.filename}" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}; fix that, then continue with --resume @last", file=sys.stderr)
+        return EXIT_FAILED
+    except BaseException as error:
+        from trainer_callbacks.stop_request import AbortRequested
+
+        if not isinstance(error, AbortRequested):
+            raise
+        print(f"error: aborted by a second {error}; the newest 'last' checkpoint is kept", file=sys.stderr)
+        return EXIT_TERMINATED if error.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def run_training(args: argparse.Namespace) -> int:
     """Resolve the config (or the run to resume) and train."""
-    from utils.config import Config, load_config
+    from utils.config import load_config
 
     overrides = collect_overrides(args)
+    plan = None
     if args.resume:
         if args.config or args.config_id:
             raise ConfigError("--resume takes its config from the run; drop the <env>:<variant> argument")
+        from utils.resume import plan_resume
+        from utils.run_lock import lock_run
         from utils.runs import resolve_run
 
         run = resolve_run(args.resume)
-        fixed = sorted(set(overrides) - RESUME_CHANGEABLE)
-        if fixed:
-            raise ConfigError(
-                f"--resume: {fixed[0]} cannot change when resuming (the checkpoint was built with it); "
-                f"start a new run, or change only: {', '.join(sorted(RESUME_CHANGEABLE))}"
-            )
-        config = Config.from_dict({**run.read_config(), **overrides})
+        lock_run(run.path)  # before anything is read: a second writer fails here, at once
+        plan = plan_resume(run, overrides)  # checks everything; writes nothing
+        config = plan.config
     else:
-        run = None
+        if args.config and args.config_id and args.config != args.config_id:
+            raise ConfigError(
+                f"two configs given: {args.config!r} and --config_id {args.config_id!r}; give one of them"
+            )
         env, variant = split_config_id(args.config_id or args.config or DEFAULT_CONFIG_ID)
         config = load_config(env, variant, overrides)
     if debugger_attached():
         config = config.replace(**debugger_overrides(config.to_dict()))
+        if plan is not None:
+            plan.config = config
         print("debugger attached: n_envs=1, sync vectorization, batch_size adjusted", file=sys.stderr)
 
     from utils.training import train  # builds the envs before it creates the run directory
 
-    result = train(config, quiet=args.quiet, resume=run)
+    result = train(config, quiet=args.quiet, resume=plan)
     print(f"run directory: {result.run.path}")
-    return 130 if result.interrupted else 0
+    if result.diverged:
+        print(f"error: {result.diverged}; 'best' and the last finite 'last' are kept (see report.md)", file=sys.stderr)
+        return EXIT_FAILED
+    if result.stop_signal == signal.SIGTERM:
+        return EXIT_TERMINATED
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
 
 
 def exit_without_teardown(code: int) -> None:

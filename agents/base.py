@@ -27,6 +27,21 @@ from utils.schedules import scheduled_value
 SCHEDULED = ("policy_lr", "clip_range", "ent_coef", "vf_coef")
 
 
+class TrainingDiverged(RuntimeError):
+    """A loss, gradient norm, reward or parameter became NaN or infinite; the update's results are unusable."""
+
+    def __init__(self, metric: str, value: float, timesteps: int, update: int) -> None:
+        self.metric, self.value, self.timesteps, self.update = metric, value, timesteps, update
+        super().__init__(f"training diverged: {metric} is {value} at step {timesteps} (update {update})")
+
+
+def update_metric_name(stat: str) -> str:
+    """The metrics.csv column of an update statistic (``loss_value`` -> ``train/loss/value``)."""
+    if stat.startswith("loss_"):
+        return f"train/loss/{stat[5:]}"
+    return "train/opt/grads/norm" if stat == "grad_norm" else f"train/{stat}"
+
+
 def mean_weights(valid: torch.Tensor) -> torch.Tensor:
     """Weights for ``masked_mean``: 1/count on valid entries, 0 on reset steps (computed once per minibatch)."""
     return valid / valid.sum().clamp_min(1.0)
@@ -147,16 +162,26 @@ class BaseAgent(pl.LightningModule):
         self._apply_schedules()
         self.policy.eval()
         rollout = self.collector.collect()
+        self._require_finite("train/reward", rollout.rewards)
         advantages, returns = self.compute_targets(rollout)
         data = self._flatten(rollout, advantages, returns)
         self.policy.train()
         update_stats = self._optimize(data)
+        if not bool(torch.isfinite(self.flat_params.flat).all()):  # one check of every weight per update
+            raise TrainingDiverged("the policy's parameters", float("nan"), self.collector.timesteps, self.updates + 1)
         self.after_update(data)
         self.updates += 1
         self.train_seconds += time.perf_counter() - started
         self.epoch_metrics = self._epoch_metrics(rollout, returns, update_stats)
 
     # --- internals ---
+    def _require_finite(self, metric: str, values: np.ndarray) -> None:
+        """Raise TrainingDiverged when ``values`` holds NaN or infinity."""
+        finite = np.isfinite(values)
+        if not finite.all():
+            bad = float(np.asarray(values)[~finite].flat[0])
+            raise TrainingDiverged(metric, bad, self.collector.timesteps, self.updates + 1)
+
     def _apply_schedules(self) -> None:
         step, total = self.collector.timesteps, self.config.max_timesteps
         self.hparams_now = {name: scheduled_value(getattr(self.config, name), step, total) for name in SCHEDULED}
@@ -190,20 +215,29 @@ class BaseAgent(pl.LightningModule):
         for _ in range(config.n_epochs):
             stop = False
             for batch in self._minibatches(data, size, batch_size):
+                on_policy: dict[str, torch.Tensor] = {}
                 for minibatch in (batch, *self.extra_minibatches()):
                     stats = self.compute_gradients(minibatch)
                     grad_norm = self.flat_params.clip_grad_norm(config.max_grad_norm)
                     optimizer.step()
                     if "off_policy" not in minibatch:
+                        on_policy = stats
                         names = [*stats, "grad_norm"]
                         history.append(torch.stack([*stats.values(), grad_norm.detach()]))
-                if config.target_kl is not None and float(stats["approx_kl"]) > config.target_kl:
+                # target_kl reads the on-policy minibatch's KL, never a replayed batch's
+                if config.target_kl is not None and float(on_policy["approx_kl"]) > config.target_kl:
                     stop = True
                     break
             epochs_done += 1
             if stop:
                 break
-        table = torch.stack(history).cpu().numpy()
+        table = torch.stack(history).cpu().numpy()  # the update's one sync: every statistic of every minibatch
+        finite = np.isfinite(table)
+        if not finite.all():
+            row, column = np.argwhere(~finite)[0]
+            raise TrainingDiverged(
+                update_metric_name(names[column]), float(table[row, column]), self.collector.timesteps, self.updates + 1
+            )
         means = dict(zip(names, table.mean(axis=0).tolist(), strict=True))
         means["grad_norm_max"] = float(table[:, names.index("grad_norm")].max())
         means["epochs"] = float(epochs_done)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Self, TextIO
@@ -58,9 +57,9 @@ class CsvMetricsLogger:
         if self.path.exists():
             with self.path.open(newline="") as f:
                 old_rows = list(csv.reader(f))[1:]
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        tmp_name = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")  # open(): the run's file mode
         try:
-            with os.fdopen(fd, "w", newline="") as tmp:
+            with open(tmp_name, "w", newline="") as tmp:
                 writer = csv.writer(tmp, lineterminator="\n")
                 writer.writerow(columns)
                 writer.writerows(row + [""] * (len(columns) - len(row)) for row in old_rows)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import pickle
+import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +12,15 @@ import pytest
 import torch
 
 from utils.checkpoints import (
+    CheckpointError,
     checkpoint_name,
+    nonfinite_tensor,
     point_alias,
     prune_checkpoints,
     read_checkpoint,
     resolve_checkpoint,
     write_checkpoint,
+    write_manifest,
 )
 
 UNPICKLE_CALLS: list[str] = []
@@ -42,7 +46,7 @@ def _weights() -> dict[str, torch.Tensor]:
 def _write(directory: Path, epoch: int, steps: int, **overrides) -> Path:
     parts = {
         "weights": _weights(),
-        "optimizer": None,
+        "optimizer": {"state": {}, "param_groups": []},
         "arrays": {"obs_norm.mean": np.array([0.5, -1.5])},
         "state": {"epoch": epoch},
         "config": {"env_id": "CartPole-v1"},
@@ -104,11 +108,58 @@ def test_writing_leaves_no_temp_directory_behind(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["epoch=0001-step=0000100"]
 
 
-def test_writing_an_existing_name_keeps_the_first_checkpoint(tmp_path: Path) -> None:
+def test_a_leftover_directory_of_the_same_name_is_replaced_not_adopted(tmp_path: Path) -> None:
     path = _write(tmp_path, 1, 100, state={"version": 1})
+    (path / "stray.bin").write_bytes(b"left by a killed run")
     again = _write(tmp_path, 1, 100, state={"version": 2})
     assert again == path
-    assert read_checkpoint(path).state == {"version": 1}
+    assert read_checkpoint(path).state == {"version": 2}
+    assert not (path / "stray.bin").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_missing_optimizer_is_an_error_when_training_needs_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, 1, 100, optimizer=None)
+    assert read_checkpoint(path, with_optimizer=False).weights.keys() == _weights().keys()
+    with pytest.raises(CheckpointError, match=r"^checkpoint epoch=0001-step=0000100: optimizer.pt is missing$"):
+        read_checkpoint(path)
+
+
+@pytest.mark.parametrize("name", ["policy.safetensors", "optimizer.pt", "arrays.npz", "state.json", "config.json"])
+def test_a_truncated_file_is_named_in_a_one_line_error(tmp_path: Path, name: str) -> None:
+    path = _write(tmp_path, 1, 100)
+    data = (path / name).read_bytes()
+    (path / name).write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError) as error:
+        read_checkpoint(path)
+    message = str(error.value)
+    assert "\n" not in message and name in message and "truncated" in message
+
+
+@pytest.mark.parametrize("name", ["policy.safetensors", "optimizer.pt", "arrays.npz", "state.json", "config.json"])
+def test_a_same_size_garbage_file_fails_its_checksum(tmp_path: Path, name: str) -> None:
+    path = _write(tmp_path, 1, 100)
+    size = (path / name).stat().st_size
+    (path / name).write_bytes(b"x" * size)
+    with pytest.raises(CheckpointError, match=f"{re.escape(name)} does not match its checksum"):
+        read_checkpoint(path)
+
+
+def test_a_garbage_file_in_a_checkpoint_without_manifest_is_still_a_one_line_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, 1, 100)
+    (path / "manifest.json").unlink()  # as written before checksums existed
+    assert read_checkpoint(path).state == {"epoch": 1}
+    (path / "arrays.npz").write_bytes(b"not a zip file")
+    with pytest.raises(CheckpointError, match=r"arrays.npz cannot be read"):
+        read_checkpoint(path)
+
+
+def test_checkpoint_files_get_the_same_mode_as_other_files(tmp_path: Path) -> None:
+    path = _write(tmp_path, 1, 100)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    modes = {entry.name: stat.S_IMODE(entry.stat().st_mode) for entry in path.iterdir()}
+    assert set(modes.values()) == {stat.S_IMODE(plain.stat().st_mode)}, modes
 
 
 def test_point_alias_swaps_the_symlink_to_the_new_checkpoint(tmp_path: Path) -> None:
@@ -131,16 +182,29 @@ def test_aliases_are_relative_links_so_a_moved_run_still_resolves(tmp_path: Path
     assert resolve_checkpoint(moved / "checkpoints", "best") == (moved / "checkpoints" / checkpoint.name).resolve()
 
 
-def test_prune_keeps_only_the_aliased_checkpoints(tmp_path: Path) -> None:
-    first, middle, newest = (_write(tmp_path, e, e * 100) for e in (1, 2, 3))
+def test_prune_keeps_the_newest_and_the_aliased_checkpoints(tmp_path: Path) -> None:
+    first, second, third, fourth, newest = (_write(tmp_path, e, e * 100) for e in (1, 2, 3, 4, 5))
     point_alias(tmp_path, "best", first.name)
     point_alias(tmp_path, "last", newest.name)
-    stale_temp = tmp_path / ".tmp-epoch=0004-step=0000400-999"
+    stale_temp = tmp_path / ".tmp-epoch=0006-step=0000600-999"
     stale_temp.mkdir()
-    prune_checkpoints(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["best", "last", first.name, newest.name])
-    assert not middle.exists()
+    prune_checkpoints(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["best", "last", first.name, fourth.name, newest.name])
+    assert not second.exists() and not third.exists()
     assert read_checkpoint(resolve_checkpoint(tmp_path, "best")).state == {"epoch": 1}
+
+
+def test_prune_leaves_folders_it_did_not_write(tmp_path: Path) -> None:
+    old, newest = _write(tmp_path, 1, 100), _write(tmp_path, 2, 200)
+    point_alias(tmp_path, "last", newest.name)
+    mine = tmp_path / "my-favourite"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    lookalike = tmp_path / "epoch=1-step=5"
+    lookalike.mkdir()
+    prune_checkpoints(tmp_path, keep=1)
+    assert not old.exists()
+    assert (mine / "notes.txt").read_text() == "keep me" and lookalike.is_dir()
 
 
 def test_leftover_temp_dir_from_a_crashed_write_does_not_break_resolving_last(tmp_path: Path) -> None:
@@ -190,7 +254,10 @@ def test_read_checkpoint_refuses_a_pickled_object_in_optimizer_pt(tmp_path: Path
     path = _write(tmp_path, 1, 100)
     torch.save({"state": {}, "payload": _Payload()}, path / "optimizer.pt")
     UNPICKLE_CALLS.clear()
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(CheckpointError, match=r"optimizer\.pt"):
+        read_checkpoint(path)  # the checksum no longer matches
+    write_manifest(path)  # a crafted checkpoint whose manifest matches its payload
+    with pytest.raises(CheckpointError, match=r"optimizer\.pt cannot be read"):
         read_checkpoint(path)
     assert UNPICKLE_CALLS == []
 
@@ -198,7 +265,16 @@ def test_read_checkpoint_refuses_a_pickled_object_in_optimizer_pt(tmp_path: Path
 def test_read_checkpoint_refuses_object_arrays_in_arrays_npz(tmp_path: Path) -> None:
     path = _write(tmp_path, 1, 100)
     np.savez(path / "arrays.npz", sneaky=np.array([_Payload()], dtype=object))
+    write_manifest(path)
     UNPICKLE_CALLS.clear()
-    with pytest.raises(ValueError, match="allow_pickle"):
+    with pytest.raises(CheckpointError, match=r"arrays\.npz cannot be read.*allow_pickle"):
         read_checkpoint(path)
     assert UNPICKLE_CALLS == []
+
+
+def test_nonfinite_weights_are_found(tmp_path: Path) -> None:
+    path = _write(tmp_path, 1, 100)
+    assert nonfinite_tensor(read_checkpoint(path)) is None
+    weights = _weights()
+    weights["actor.0.bias"][1] = float("nan")
+    assert nonfinite_tensor(read_checkpoint(_write(tmp_path, 2, 200, weights=weights))) == "actor.0.bias"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import lightning as pl
@@ -10,7 +11,15 @@ import torch
 
 from agents.base import BaseAgent
 from trainer_callbacks.evaluation import EvaluationCallback
-from utils.checkpoints import CheckpointData, checkpoint_name, point_alias, prune_checkpoints, write_checkpoint
+from utils.checkpoints import (
+    CheckpointData,
+    CheckpointError,
+    alias_target,
+    checkpoint_name,
+    point_alias,
+    prune_checkpoints,
+    write_checkpoint,
+)
 from utils.env_state import can_snapshot, capture_env_state, restore_env_state
 from utils.runs import RunDir
 
@@ -38,17 +47,24 @@ def save_agent_checkpoint(
         "obs_space_shape": list(env.single_observation_space.shape),
     }
     name = checkpoint_name(agent.updates, agent.collector.timesteps)
-    optimizer = agent.optimizers().optimizer.state_dict() if agent._trainer is not None else None
+    state["best_checkpoint"] = name if "best" in aliases else alias_target(run.checkpoints, "best")
+    optimizer = agent.optimizers().optimizer.state_dict()
     write_checkpoint(run.checkpoints, name, agent.policy.state_dict(), optimizer, arrays, state, agent.config.to_dict())
     for alias in aliases:
         point_alias(run.checkpoints, alias, name)
-    prune_checkpoints(run.checkpoints)
+    prune_checkpoints(run.checkpoints, agent.config.keep_checkpoints)
     return name
 
 
 def restore_agent(agent: BaseAgent, evaluator: EvaluationCallback, data: CheckpointData) -> bool:
     """Load a checkpoint into a freshly built agent; True when the env continued mid-episode too."""
-    agent.policy.load_state_dict(data.weights)
+    try:
+        agent.policy.load_state_dict(data.weights)
+    except RuntimeError as error:
+        detail = str(error).splitlines()[-1].strip()[:160]
+        raise CheckpointError(
+            f"checkpoint {data.path.name}: its weights do not fit the network this config builds ({detail})"
+        ) from None
     state = data.state
     agent.updates = int(state["updates"])
     agent.train_seconds = float(state["train_seconds"])
@@ -69,11 +85,15 @@ def restore_agent(agent: BaseAgent, evaluator: EvaluationCallback, data: Checkpo
 
 
 class CheckpointCallback(pl.Callback):
-    """Saves 'last' after the first update, every ``checkpoint_freq`` steps and on new bests."""
+    """Saves 'last' after the first update, every ``checkpoint_freq`` steps, and 'best' + 'last' on new bests.
 
-    def __init__(self, run: RunDir, evaluator: EvaluationCallback) -> None:
+    It runs after the metrics callback, so a checkpoint never exists without its epoch's metrics row.
+    """
+
+    def __init__(self, run: RunDir, evaluator: EvaluationCallback, log: logging.Logger | None = None) -> None:
         self.run = run
         self.evaluator = evaluator
+        self.session_log = log
         self.last_saved_timesteps = -1
 
     def save(self, agent: BaseAgent, aliases: tuple[str, ...] = ("last",)) -> str:
@@ -87,7 +107,10 @@ class CheckpointCallback(pl.Callback):
         first = not (self.run.checkpoints / "last").exists()
         freq = pl_module.config.checkpoint_freq
         due = self.last_saved_timesteps < 0 or timesteps // freq > self.last_saved_timesteps // freq
-        if first:
-            self.save(pl_module, ("best", "last"))
+        if first or self.evaluator.best_pending:
+            name = self.save(pl_module, ("best", "last"))
+            if self.evaluator.best_pending and self.session_log is not None:
+                self.session_log.info("new best eval %.3f at %d steps: %s", self.evaluator.best_return, timesteps, name)
+            self.evaluator.best_pending = False
         elif due or trainer.should_stop:
             self.save(pl_module)

@@ -18,7 +18,7 @@ from typing import Any
 import lightning as pl
 
 from agents.base import BaseAgent
-from utils.checkpoints import write_checkpoint
+from utils.checkpoints import checkpoint_name, write_checkpoint
 from utils.config import Config
 from utils.evaluation import EvalResult
 from utils.runs import RunDir
@@ -50,6 +50,7 @@ class EvalRecordingCallback(pl.Callback):
         self.decisions: dict[int, dict[str, Any] | None] = {}  # eval -> how to keep its video; None: discard
         self.undecided: dict[int, dict[str, Any]] = {}  # recordings finished before their evaluation
         self.best_video_eval: int | None = None
+        self.unlinked_best: tuple[Path, str] | None = None  # (video, checkpoint name) waiting for the checkpoint
         self.last_timing: dict[str, float] = {}
 
     # --- called by EvaluationCallback before and after each evaluation ---
@@ -95,8 +96,8 @@ class EvalRecordingCallback(pl.Callback):
             name = self.submitted[eval_index]
             self.telemetry.update(eval_index, 0, {"video": f"videos/{name}", "video_status": "pending"})
         if eval_index in self.submitted:
-            best_link = self.run.checkpoints / "best"
-            checkpoint = os.readlink(best_link) if new_best and best_link.is_symlink() else None
+            # a new best's checkpoint is written at the end of this epoch (CheckpointCallback), under this name
+            checkpoint = checkpoint_name(agent.updates, timesteps) if new_best else None
             self._decide(eval_index, {"best": new_best, "checkpoint": checkpoint} if wanted else None)
 
     def _on_cadence(self, eval_index: int) -> bool:
@@ -137,17 +138,28 @@ class EvalRecordingCallback(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.worker is None:
             return
+        if self.unlinked_best is not None:
+            self._link_beside_checkpoint(*self.unlinked_best)
         self._handle(self.worker.poll())
         if self.last_timing:
             pl_module.epoch_metrics.update(self.last_timing)
             self.last_timing = {}
 
-    def finish(self) -> int:
-        """Wait for queued videos, stop the worker; returns how many wanted ones did not finish."""
+    def finish(self, wait: bool = True) -> int:
+        """Wait for queued videos (unless ``wait`` is False: SIGTERM leaves no time), stop the worker;
+        returns how many wanted ones did not finish."""
         if self.worker is None:
             return 0
-        self._handle(self.worker.drain())
-        self.worker.close()
+        if wait:
+            self._handle(self.worker.drain())
+        else:
+            self._handle(self.worker.poll())
+            for row in self.telemetry.video_rows("pending"):
+                reason = "run stopped by SIGTERM before it was written"
+                self.telemetry.update(row["eval"], row["episode"], {"video_status": "failed", "error": reason})
+        if self.unlinked_best is not None:
+            self._link_beside_checkpoint(*self.unlinked_best)
+        self.worker.close(wait=10.0 if wait else 0.5)
         shutil.rmtree(self.jobs_dir, ignore_errors=True)  # snapshots and any recording nobody wanted
         return len(self.telemetry.video_rows("pending"))
 
@@ -188,8 +200,13 @@ class EvalRecordingCallback(pl.Callback):
         self.last_timing = {"val/video/render_ms_per_frame": render_ms, "val/video/encode_s": job["encode_seconds"]}
 
     def _link_beside_checkpoint(self, video: Path, checkpoint: str | None) -> None:
+        """Hard-link the best video into its checkpoint directory (once that directory exists)."""
+        self.unlinked_best = None
         target_dir = self.run.checkpoints / checkpoint if checkpoint else None
-        if target_dir is None or not target_dir.is_dir():
+        if target_dir is None or not video.exists():
+            return
+        if not target_dir.is_dir():
+            self.unlinked_best = (video, checkpoint)  # the video finished before its checkpoint was written
             return
         target = target_dir / "video.mp4"
         target.unlink(missing_ok=True)

@@ -14,21 +14,25 @@ from utils.evaluation import EvalResult, eval_base_seed, evaluate_policy, evalua
 
 
 class EvaluationCallback(pl.Callback):
-    """Evaluates every ``eval_freq`` env steps and at the end; stops once the threshold is reached."""
+    """Evaluates every ``eval_freq`` env steps and at the end; stops once the threshold is reached.
+
+    A new best only sets ``best_pending``: the checkpoint is written by ``CheckpointCallback`` at the end of
+    the same epoch, after the epoch's metrics row and episode rows, so a kill in between never leaves a
+    checkpoint whose rows are missing (a resume trims rows newer than its checkpoint instead).
+    """
 
     def __init__(
         self,
         config: Config,
         eval_env: gym.vector.VectorEnv,
         threshold: float | None,
-        on_new_best: Callable[[BaseAgent], None],
         on_result: Callable[[BaseAgent, EvalResult, int, bool, bool], None] | None = None,
         on_start: Callable[[BaseAgent, int, list[int]], None] | None = None,
     ) -> None:
         self.config = config
         self.env = eval_env
         self.threshold = threshold
-        self.on_new_best = on_new_best
+        self.best_pending = False  # a new best whose checkpoint CheckpointCallback writes after the metrics row
         self.on_result = on_result
         self.on_start = on_start
         self.base_seed = eval_base_seed(config.seed, config.eval_seed)
@@ -59,7 +63,7 @@ class EvaluationCallback(pl.Callback):
         new_best = result.mean_return > self.best_return
         if new_best:
             self.best_return = result.mean_return
-            self.on_new_best(agent)
+            self.best_pending = True
         metrics["val/roll/ep_rew/best"] = self.best_return
         metrics["val/cnt/evals"] = float(self.eval_count)
         agent.epoch_metrics.update(metrics)

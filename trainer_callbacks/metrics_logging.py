@@ -7,6 +7,7 @@ import lightning as pl
 from agents.base import BaseAgent
 from loggers.console import ConsoleLogger
 from loggers.csv_metrics import CsvMetricsLogger
+from utils.runs import naming_file
 
 
 class MetricsLoggingCallback(pl.Callback):
@@ -19,6 +20,7 @@ class MetricsLoggingCallback(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         assert isinstance(pl_module, BaseAgent)
         metrics = pl_module.epoch_metrics
-        self.csv.log(metrics)
+        with naming_file(self.csv.path):
+            self.csv.log(metrics)
         self.console.update_progress(pl_module.collector.timesteps)
         self.console.log_epoch(pl_module.updates, metrics)

@@ -1,4 +1,8 @@
-"""Ctrl-C handling: the first press finishes the current update and stops cleanly."""
+"""Ctrl-C and SIGTERM: the first finishes the current update, saves 'last' and stops cleanly.
+
+SIGTERM is what Modal preemption, Kubernetes and systemd send before a kill; it is handled like Ctrl-C
+(exit status 143 instead of 130). A second signal aborts at once with ``AbortRequested``.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,61 @@ from types import FrameType
 
 import lightning as pl
 
+SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
+class AbortRequested(BaseException):
+    """A second Ctrl-C or SIGTERM while the first was being handled (not a KeyboardInterrupt: Lightning
+    would turn that into ``sys.exit(1)``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(SIGNAL_NAMES.get(signum, str(signum)))
+        self.signum = signum
+
 
 class StopRequestCallback(pl.Callback):
-    """Turns SIGINT into ``trainer.should_stop``; a second press aborts at once."""
+    """Turns SIGINT and SIGTERM into ``trainer.should_stop``; a second one aborts at once."""
 
     def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.signum is not None
+
+    @property
+    def reason(self) -> str:
+        """'Ctrl-C' or 'SIGTERM' (empty before any signal)."""
+        return SIGNAL_NAMES.get(self.signum, "") if self.signum is not None else ""
 
     def install(self) -> None:
-        """Start catching SIGINT (main thread only)."""
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        """Start catching SIGINT and SIGTERM (main thread only)."""
+        for signum in SIGNAL_NAMES:
+            self._previous[signum] = signal.signal(signum, self._handle)
 
     def uninstall(self) -> None:
-        """Give SIGINT back to its previous handler."""
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        """Give both signals back to their previous handlers."""
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Lightning registered its own SIGTERM handler when fit() began; it would end fit() with a bare
+        # SystemExit in the middle of an epoch. Ours finishes the update and saves instead.
+        signal.signal(signal.SIGTERM, self._handle)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:
             self.uninstall()
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl-C: finishing this update and saving 'last' (press again to abort)", file=sys.stderr)
+            raise AbortRequested(signum)
+        self.signum = signum
+        print(
+            f"\n{SIGNAL_NAMES.get(signum, signum)}: finishing this update and saving 'last' "
+            "(send it again to abort at once)",
+            file=sys.stderr,
+        )
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.requested:

@@ -1,4 +1,4 @@
-"""Checkpoint directories: written whole under a temp name, then renamed into place.
+"""Checkpoint directories: written whole under a fresh temp name, checksummed, then renamed into place.
 
 Layout of ``checkpoints/<name>/`` (``name`` = ``epoch=0012-step=0049152``):
 
@@ -8,15 +8,22 @@ Layout of ``checkpoints/<name>/`` (``name`` = ``epoch=0012-step=0049152``):
   (loaded with ``allow_pickle=False``)
 - ``state.json``: counters, NumPy RNG state, best eval, env state tree
 - ``config.json``: the full config of the run
+- ``manifest.json``: size and sha256 of each file above, checked on every load
 
 ``checkpoints/best`` and ``checkpoints/last`` are symlinks swapped atomically,
-so a kill at any moment leaves both pointing at complete directories.
+so a kill at any moment leaves both pointing at complete directories. Only
+directories named like ``epoch=…-step=…`` (and this module's ``.tmp-`` entries)
+are ever pruned; anything else a user puts in ``checkpoints/`` stays.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +31,22 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from utils.config_values import ConfigError
+from utils.runs import naming_file
 
 ALIASES = ("best", "last")
 TEMP_PREFIX = ".tmp-"
+MANIFEST = "manifest.json"
+POLICY, OPTIMIZER, ARRAYS = "policy.safetensors", "optimizer.pt", "arrays.npz"
+STATE, CONFIG = "state.json", "config.json"
+NAME_PATTERN = re.compile(r"^epoch=(\d{4,})-step=(\d{7,})$")
+
+
+class CheckpointError(ConfigError):
+    """A checkpoint that cannot be used (missing, truncated or altered file; non-finite weights)."""
 
 
 @dataclass
@@ -47,6 +66,38 @@ def checkpoint_name(epoch: int, timesteps: int) -> str:
     return f"epoch={epoch:04d}-step={timesteps:07d}"
 
 
+def checkpoint_progress(name: str) -> tuple[int, int] | None:
+    """``(epoch, step)`` of a checkpoint directory name; None for names this project did not write."""
+    match = NAME_PATTERN.match(name)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def own_checkpoints(directory: Path) -> list[Path]:
+    """The checkpoint directories this project wrote, oldest first (aliases and user folders excluded)."""
+    if not directory.is_dir():
+        return []
+    found = [p for p in directory.iterdir() if not p.is_symlink() and p.is_dir() and checkpoint_progress(p.name)]
+    return sorted(found, key=lambda p: checkpoint_progress(p.name))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(path: Path) -> None:
+    """Record the size and sha256 of every file in checkpoint directory ``path``."""
+    files = {
+        entry.name: {"bytes": entry.stat().st_size, "sha256": _sha256(entry)}
+        for entry in sorted(path.iterdir())
+        if entry.is_file() and entry.name != MANIFEST
+    }
+    (path / MANIFEST).write_text(json.dumps({"format": 1, "files": files}, indent=2))
+
+
 def write_checkpoint(
     directory: Path,
     name: str,
@@ -56,23 +107,42 @@ def write_checkpoint(
     state: dict[str, Any],
     config: dict[str, Any],
 ) -> Path:
-    """Write a complete checkpoint to ``directory/name`` atomically (temp dir + rename)."""
+    """Write a complete checkpoint to ``directory/name``: a fresh temp dir, a manifest, then a rename.
+
+    A directory already at ``directory/name`` (left by a killed run) is replaced, never reused.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / name
-    if final.exists():
-        return final
-    temp = directory / f"{TEMP_PREFIX}{name}-{os.getpid()}"
-    shutil.rmtree(temp, ignore_errors=True)
+    temp = directory / f"{TEMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(3)}"
     temp.mkdir()
-    # copies: the policy's tensors are views of one flat tensor, and safetensors refuses shared storage
-    tensors = {key: value.detach().to("cpu", copy=True).contiguous() for key, value in weights.items()}
-    save_file(tensors, temp / "policy.safetensors")
-    if optimizer is not None:
-        torch.save(optimizer, temp / "optimizer.pt")
-    np.savez(temp / "arrays.npz", **arrays)
-    (temp / "state.json").write_text(json.dumps(state))
-    (temp / "config.json").write_text(json.dumps(config, indent=2))
-    os.rename(temp, final)
+    try:
+        # copies: the policy's tensors are views of one flat tensor, and safetensors refuses shared storage
+        tensors = {key: value.detach().to("cpu", copy=True).contiguous() for key, value in weights.items()}
+        with naming_file(final / POLICY):
+            (temp / POLICY).write_bytes(save_safetensors(tensors))  # via open(): the run's file mode, not 0600
+        if optimizer is not None:
+            buffer = io.BytesIO()  # torch.save reports a full disk as a RuntimeError; a plain write says ENOSPC
+            torch.save(optimizer, buffer)
+            with naming_file(final / OPTIMIZER):
+                (temp / OPTIMIZER).write_bytes(buffer.getvalue())
+        with naming_file(final / ARRAYS):
+            np.savez(temp / ARRAYS, **arrays)
+        with naming_file(final / STATE):
+            (temp / STATE).write_text(json.dumps(state))
+        with naming_file(final / CONFIG):
+            (temp / CONFIG).write_text(json.dumps(config, indent=2))
+        with naming_file(final / MANIFEST):
+            write_manifest(temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    if final.exists() or final.is_symlink():
+        stale = directory / f"{TEMP_PREFIX}replaced-{name}-{os.getpid()}-{secrets.token_hex(3)}"
+        os.rename(final, stale)
+        os.rename(temp, final)
+        shutil.rmtree(stale, ignore_errors=True)
+    else:
+        os.rename(temp, final)
     return final
 
 
@@ -85,16 +155,29 @@ def point_alias(directory: Path, alias: str, name: str) -> None:
     os.replace(temp_link, directory / alias)
 
 
-def prune_checkpoints(directory: Path) -> None:
-    """Delete checkpoint directories that neither alias points at, and stale temp files."""
-    keep = {os.readlink(directory / alias) for alias in ALIASES if (directory / alias).is_symlink()}
+def alias_target(directory: Path, alias: str) -> str | None:
+    """The checkpoint name ``alias`` points at (it may be missing), or None without the link."""
+    link = directory / alias
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def prune_checkpoints(directory: Path, keep: int) -> None:
+    """Keep the newest ``keep`` checkpoints and those an alias points at; delete older ones and temp leftovers.
+
+    Only directories named like this project's checkpoints are candidates; other entries are left alone.
+    """
+    pinned = {alias_target(directory, alias) for alias in ALIASES}
+    own = own_checkpoints(directory)
+    newest = {p.name for p in own[-keep:]}
+    for path in own:
+        if path.name not in newest and path.name not in pinned:
+            shutil.rmtree(path, ignore_errors=True)
     for entry in directory.iterdir():
-        if entry.name in ALIASES or entry.name in keep:
-            continue
-        if entry.is_symlink():
-            entry.unlink()
-        elif entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
+        if entry.name.startswith(TEMP_PREFIX):  # one writer per run (utils/run_lock): nothing else is in flight
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def resolve_checkpoint(directory: Path, which: str) -> Path:
@@ -111,24 +194,72 @@ def resolve_checkpoint(directory: Path, which: str) -> Path:
     candidate = directory / which
     if candidate.is_dir():
         return candidate
-    names = sorted(
-        p.name for p in directory.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
-    )  # best and last are links to these
+    names = [p.name for p in own_checkpoints(directory)]
     raise FileNotFoundError(f"no checkpoint '{which}' in {directory}; available: best, last, {', '.join(names)}")
 
 
+def verify_checkpoint(path: Path, with_optimizer: bool = True) -> None:
+    """Raise CheckpointError naming the first file that is missing, truncated or altered."""
+    needed = [POLICY, ARRAYS, STATE, CONFIG] + ([OPTIMIZER] if with_optimizer else [])
+    for name in needed:
+        if not (path / name).is_file():
+            raise CheckpointError(f"checkpoint {path.name}: {name} is missing")
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        return  # written before checksums existed; the loaders below still refuse damaged files
+    try:
+        files = json.loads(manifest_path.read_text())["files"]
+    except (ValueError, KeyError, TypeError):
+        raise CheckpointError(f"checkpoint {path.name}: {MANIFEST} is damaged") from None
+    if with_optimizer and OPTIMIZER not in files:
+        raise CheckpointError(f"checkpoint {path.name}: it holds no {OPTIMIZER}, so training cannot continue from it")
+    for name in needed:
+        expected = files.get(name)
+        if expected is None:
+            raise CheckpointError(f"checkpoint {path.name}: {name} is not listed in {MANIFEST}")
+        size = (path / name).stat().st_size
+        if size != expected["bytes"]:
+            raise CheckpointError(
+                f"checkpoint {path.name}: {name} is {size} bytes, {expected['bytes']} were written (truncated?)"
+            )
+        if _sha256(path / name) != expected["sha256"]:
+            raise CheckpointError(f"checkpoint {path.name}: {name} does not match its checksum (altered or damaged)")
+
+
 def read_checkpoint(path: Path, with_optimizer: bool = True) -> CheckpointData:
-    """Load a checkpoint directory without unpickling anything."""
+    """Load a checkpoint directory after checking it against its manifest, without unpickling anything."""
+    verify_checkpoint(path, with_optimizer)
+
+    def load(name: str, loader: Any) -> Any:
+        try:
+            return loader(path / name)
+        except Exception as error:
+            reason = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+            raise CheckpointError(f"checkpoint {path.name}: {name} cannot be read ({reason})") from None
+
+    def arrays_of(file: Path) -> dict[str, np.ndarray]:
+        with np.load(file, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+
     optimizer = None
-    if with_optimizer and (path / "optimizer.pt").exists():
-        optimizer = torch.load(path / "optimizer.pt", weights_only=True, map_location="cpu")
-    with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
+    if with_optimizer:
+        optimizer = load(OPTIMIZER, lambda file: torch.load(file, weights_only=True, map_location="cpu"))
     return CheckpointData(
         path=path,
-        weights=load_file(path / "policy.safetensors"),
+        weights=load(POLICY, lambda file: load_safetensors(file.read_bytes())),
         optimizer=optimizer,
-        arrays=arrays,
-        state=json.loads((path / "state.json").read_text()),
-        config=json.loads((path / "config.json").read_text()),
+        arrays=load(ARRAYS, arrays_of),
+        state=load(STATE, lambda file: json.loads(file.read_text())),
+        config=load(CONFIG, lambda file: json.loads(file.read_text())),
     )
+
+
+def nonfinite_tensor(data: CheckpointData) -> str | None:
+    """The name of the first weight or statistics array holding NaN or infinity, else None."""
+    for name, tensor in data.weights.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return name
+    for name, array in data.arrays.items():
+        if name.startswith("obs_norm.") and array.dtype.kind == "f" and not np.isfinite(array).all():
+            return name
+    return None

@@ -135,6 +135,7 @@ class Config:
         choices=PRECISIONS,
     )
     checkpoint_freq: int = _f(20_000, "save the 'last' checkpoint every this many env steps", min=1)
+    keep_checkpoints: int = _f(3, "keep the newest this-many checkpoints besides 'best' (resume fallbacks)", min=1)
 
     def __post_init__(self) -> None:
         self.validate()

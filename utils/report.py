@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -185,8 +184,7 @@ def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write` on a temp file beside `path`, then os.replace it into place."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp_name = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # created by open(): the run's file mode
     try:
         write(Path(tmp_name))
         os.replace(tmp_name, path)

@@ -12,16 +12,47 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from utils.config_values import ConfigError
+from utils.run_lock import lock_run
+
 LAST_ALIAS = "@last"
+
+
+class RunsDirError(ConfigError):
+    """The runs folder cannot hold a new run (not a folder, not writable, ``@last`` not a link)."""
 
 
 def runs_root() -> Path:
     """Where runs live: ``$GYMSOLVER_RUNS_DIR`` or ``./runs``."""
-    return Path(os.environ.get("GYMSOLVER_RUNS_DIR", "runs"))
+    value = os.environ.get("GYMSOLVER_RUNS_DIR")
+    if value is None:
+        return Path("runs")
+    if not value.strip():
+        raise RunsDirError("GYMSOLVER_RUNS_DIR is set but empty; unset it (runs go to ./runs) or give a folder")
+    return Path(value)
+
+
+def check_runs_root(root: Path | None = None) -> Path:
+    """Raise RunsDirError unless a new run can be created under ``root``; checked before anything is written."""
+    root = root or runs_root()
+    if root.exists() and not root.is_dir():
+        raise RunsDirError(f"runs folder {root} is a file, not a folder; move it away or set GYMSOLVER_RUNS_DIR")
+    last = root / LAST_ALIAS
+    if last.exists() and not last.is_symlink():
+        raise RunsDirError(
+            f"{last} is a real {'folder' if last.is_dir() else 'file'}, not the link to the newest run; "
+            f"move it away (e.g. mv {last} {root}/old-last)"
+        )
+    probe = root if root.is_dir() else next((p for p in root.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise RunsDirError(f"runs folder {probe} is not writable; fix its permissions or set GYMSOLVER_RUNS_DIR")
+    return root
 
 
 @dataclass(frozen=True)
@@ -60,26 +91,48 @@ class RunDir:
         return json.loads(self.config_path.read_text())
 
 
+@contextmanager
+def naming_file(path: Path) -> Iterator[None]:
+    """Re-raise an OSError without a file name (a write that hit a full disk) as one naming ``path``."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from error
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON via a temp file and rename, so readers never see half a file."""
     temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temp.write_text(json.dumps(data, indent=2))
+    try:
+        with naming_file(path):
+            temp.write_text(json.dumps(data, indent=2))
+    except OSError:
+        temp.unlink(missing_ok=True)
+        raise
     os.replace(temp, path)
 
 
 def create_run(config: dict[str, Any], root: Path | None = None) -> RunDir:
-    """Make ``runs/<new id>/`` with its config snapshot and point ``@last`` at it."""
-    root = root or runs_root()
-    root.mkdir(parents=True, exist_ok=True)
-    while True:
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        path = root / run_id
-        try:
-            path.mkdir()
-            break
-        except FileExistsError:
-            continue
+    """Make ``runs/<new id>/`` with its config snapshot, locked for this process, and point ``@last`` at it."""
+    root = check_runs_root(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        while True:
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+            path = root / run_id
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                continue
+    except OSError as error:  # read-only file system, permissions, no space
+        raise RunsDirError(
+            f"cannot create a run in {root}: {error.strerror}; free it up or set GYMSOLVER_RUNS_DIR"
+        ) from None
     run = RunDir(path)
+    lock_run(path)  # before config.json exists, so no one can resume it half-made
     run.checkpoints.mkdir()
     run.logs.mkdir()
     write_json_atomic(run.config_path, config)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -14,20 +16,23 @@ import torch
 from torch.utils.data import DataLoader
 
 from agents import agent_class
+from agents.base import TrainingDiverged
 from loggers.console import ConsoleLogger
-from loggers.csv_metrics import CsvMetricsLogger, read_metrics_csv
+from loggers.csv_metrics import CsvMetricsLogger
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
 from trainer_callbacks.eval_recording import EvalRecordingCallback
 from trainer_callbacks.evaluation import EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
-from utils.checkpoints import read_checkpoint, resolve_checkpoint
+from utils.checkpoints import alias_target
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, reward_threshold
 from utils.precision import resolve_precision
 from utils.report import write_report
-from utils.runs import RunDir, create_run, point_last, write_json_atomic
+from utils.resume import ResumePlan, rewind_run
+from utils.run_lock import release_run
+from utils.runs import RunDir, check_runs_root, create_run
 from utils.video import check_can_render
 from utils.video_worker import VideoWorker
 
@@ -43,7 +48,13 @@ class TrainingResult:
     best_eval_return: float | None
     last_eval_return: float | None
     solved: bool
-    interrupted: bool
+    stop_signal: int | None  # SIGINT or SIGTERM when a signal stopped it early
+    diverged: str | None  # the one-line reason when a non-finite value stopped training
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether Ctrl-C or SIGTERM stopped it."""
+        return self.stop_signal is not None
 
 
 def _quiet_lightning() -> None:
@@ -72,18 +83,6 @@ def _session_log(run: RunDir) -> logging.Logger:
     return logger
 
 
-def _trim_metrics(run: RunDir, last_epoch: int) -> None:
-    """Drop metric rows logged after the checkpoint a resumed run continues from."""
-    rows = [row for row in read_metrics_csv(run.metrics_csv) if row.get("train/cnt/epoch", 0) <= last_epoch]
-    temp = run.metrics_csv.with_name(".metrics.csv.rewrite")
-    temp.unlink(missing_ok=True)
-    writer = CsvMetricsLogger(temp)
-    for row in rows:
-        writer.log(row)
-    writer.close()
-    os.replace(temp, run.metrics_csv)
-
-
 def intra_op_threads(config: Config) -> int:
     """``torch_threads``, or for 0: one thread for MLPs (op overhead dominates), every core for a CNN."""
     if config.torch_threads > 0:
@@ -91,8 +90,12 @@ def intra_op_threads(config: Config) -> int:
     return 1 if config.policy == "mlp" else TORCH_DEFAULT_THREADS
 
 
-def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> TrainingResult:
-    """Train ``config`` into a new run directory (or continue ``resume``) and write its report."""
+def train(config: Config, quiet: bool = False, resume: ResumePlan | None = None) -> TrainingResult:
+    """Train ``config`` into a new run directory (or continue ``resume``) and write its report.
+
+    A resumed run must already be locked by this process (``utils.run_lock.lock_run``); a new run is
+    locked as it is created. Either lock is released when this returns.
+    """
     _quiet_lightning()
     torch.set_num_threads(intra_op_threads(config))
     torch.manual_seed(config.seed)
@@ -100,45 +103,51 @@ def train(config: Config, quiet: bool = False, resume: RunDir | None = None) -> 
     worker = VideoWorker() if config.video != "off" else None
     if worker is not None:
         worker.start()  # before envs and threads exist: the worker is forked from this process on Linux
+    run: list[RunDir] = [resume.run] if resume is not None else []
     try:
-        return _train(config, quiet, resume, accelerator, worker)
+        return _train(config, quiet, resume, accelerator, worker, run)
     finally:
         if worker is not None:
             worker.close()
+        if run:
+            release_run(run[0].path)
 
 
 def _train(
-    config: Config, quiet: bool, resume: RunDir | None, accelerator: str, worker: VideoWorker | None
+    config: Config,
+    quiet: bool,
+    resume: ResumePlan | None,
+    accelerator: str,
+    worker: VideoWorker | None,
+    created: list[RunDir],
 ) -> TrainingResult:
+    check_runs_root()
     train_env = build_env(config, "train")
     eval_env = build_env(config, "eval")
     threshold = reward_threshold(config)
     agent = agent_class(config.algo_id)(config, train_env)
     if config.video != "off":
         check_can_render(config)
-
-    run = resume if resume is not None else create_run(config.to_dict())
-    log = _session_log(run)
-    if resume is not None:
-        write_json_atomic(run.config_path, config.to_dict())
-        point_last(run, run.path.parent)
-
-    def save_best(current: pl.LightningModule) -> None:
-        checkpoints.save(current, ("best", "last"))
-        log.info("new best eval %.3f at %d steps", evaluator.best_return, current.collector.timesteps)
-
-    recorder = EvalRecordingCallback(config, run, worker)
-    evaluator = EvaluationCallback(
-        config, eval_env, threshold, save_best, recorder.on_evaluation, recorder.before_evaluation
-    )
-    checkpoints = CheckpointCallback(run, evaluator)
+    evaluator = EvaluationCallback(config, eval_env, threshold)
     exact_resume = False
     if resume is not None:
-        data = read_checkpoint(resolve_checkpoint(run.checkpoints, "last"))
-        exact_resume = restore_agent(agent, evaluator, data)
+        exact_resume = restore_agent(agent, evaluator, resume.checkpoint)  # the last check before any write
+        rewind_run(resume)
+        run = resume.run
+    else:
+        run = create_run(config.to_dict())
+        created.append(run)
+    log = _session_log(run)
+    recorder = EvalRecordingCallback(config, run, worker)
+    evaluator.on_result, evaluator.on_start = recorder.on_evaluation, recorder.before_evaluation
+    checkpoints = CheckpointCallback(run, evaluator, log)
+    if resume is not None:
         checkpoints.last_saved_timesteps = agent.collector.timesteps
-        _trim_metrics(run, agent.updates)
-        log.info("resumed from %s (exact env state: %s)", data.path.name, exact_resume)
+        notes = [*resume.notes, f"continuing from checkpoint {resume.checkpoint.path.name} at step {resume.timesteps}"]
+        for note in notes:
+            print(f"resume: {note}", file=sys.stderr)
+            log.info("resume: %s", note)
+        log.info("resumed from %s (exact env state: %s)", resume.checkpoint.path.name, exact_resume)
 
     total_epochs = math.ceil(config.max_timesteps / config.rollout_size)
     remaining = max(total_epochs - agent.updates, 0)
@@ -167,41 +176,57 @@ def _train(
         num_sanity_val_steps=0,
         callbacks=[evaluator, recorder, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
     )
+    updates_before = agent.updates
+    diverged: TrainingDiverged | None = None
     stopper.install()
     try:
         if remaining > 0:
             trainer.fit(agent, train_dataloaders=DataLoader([0], batch_size=None))
+    except TrainingDiverged as error:
+        diverged = error
+        log.info("%s", error)
     finally:
         stopper.uninstall()
         csv_logger.close()
-    if agent.updates > 0:
+    if diverged is None and agent.updates > updates_before:
         save_agent_checkpoint(run, agent, evaluator, ("last",))
     train_env.close()
     eval_env.close()
     last = evaluator.last_result.mean_return if evaluator.last_result else None
     best = evaluator.best_return if evaluator.eval_count else None
+    if diverged is not None:
+        status = f"diverged: {diverged.metric} became {diverged.value} at step {diverged.timesteps}"
+    elif stopper.requested:
+        status = f"stopped by {stopper.reason}"
+    else:
+        status = "solved" if evaluator.solved else "finished"
     summary: dict[str, float | str] = {
         "run_id": run.run_id,
-        "timesteps": agent.collector.timesteps,
+        "timesteps": agent.collector.timesteps if diverged is None else diverged.timesteps,
         "updates": agent.updates,
         "train_seconds": round(agent.train_seconds, 2),
-        "status": "stopped by Ctrl-C" if stopper.requested else ("solved" if evaluator.solved else "finished"),
+        "status": status,
         "precision": precision,
     }
+    if diverged is not None:
+        kept = alias_target(run.checkpoints, "last")
+        summary["checkpoint_kept"] = f"last = {kept}" if kept else "none (diverged before the first checkpoint)"
     if last is not None:
         summary["eval_return_last"] = round(last, 3)
         summary["eval_return_best"] = round(best, 3)
     if threshold is not None:
         summary["reward_threshold"] = threshold
     report = write_report(run.path, title, config.to_dict(), summary)  # while the last videos encode
-    if recorder.worker is not None and recorder.worker.pending:
+    if recorder.worker is not None and recorder.worker.pending and stopper.signum != signal.SIGTERM:
         console.console.print(f"waiting for {recorder.worker.pending} eval video(s) to finish encoding…")
     waited = time.perf_counter()
-    unfinished = recorder.finish()
+    unfinished = recorder.finish(wait=stopper.signum != signal.SIGTERM)
     log.info("waited %.2f s for the last eval videos", time.perf_counter() - waited)
     if config.video != "off":
         summary["videos"] = len(recorder.telemetry.video_rows("ok")) if not unfinished else f"{unfinished} unfinished"
     summary["report"] = str(report)
     console.finish(summary)
     log.info("finished: %s", summary)
-    return TrainingResult(run, agent.collector.timesteps, best, last, evaluator.solved, stopper.requested)
+    return TrainingResult(
+        run, agent.collector.timesteps, best, last, evaluator.solved, stopper.signum, str(diverged or "") or None
+    )

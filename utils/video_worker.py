@@ -78,7 +78,9 @@ def _keep_freed_heap() -> None:
 
 
 def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, trainer: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the trainer's to handle; it drains or stops us
+    # Ctrl-C and SIGTERM (sent to the whole group by systemd) are the trainer's to handle; it drains or stops us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.nice(10)  # training keeps priority on a busy CPU; ffmpeg inherits this
     _keep_freed_heap()
@@ -155,11 +157,11 @@ class VideoWorker:
                 continue
         return done
 
-    def close(self) -> None:
-        """Stop the process (after ``drain`` when videos are still wanted)."""
+    def close(self, wait: float = 10.0) -> None:
+        """Stop the process (after ``drain`` when videos are still wanted), killing it after ``wait`` seconds."""
         if self.process is not None:
             self.jobs.put(None)
-            self.process.join(timeout=10)
+            self.process.join(timeout=wait)
             if self.process.is_alive():
                 self.process.kill()
             self.process = None
