@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         where = f" while writing {error.filename}" if error.filename else ""
         print(f"error: {error.strerror or error}{where}; fix that, then continue with --resume @last", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # Ctrl-C outside the training loop (building envs, writing the report)
+        print("error: interrupted; the newest 'last' checkpoint (if any) is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BaseException as error:
         from trainer_callbacks.stop_request import AbortRequested
 

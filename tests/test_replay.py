@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 import torch
 
 from agents.ppo import PPO
 from agents.replay import ReplayBuffer
-from utils.config import Config
+from utils.config import Config, load_config
 from utils.config_values import ConfigError
 from utils.envs import build_env
+from utils.training import train
 
 
 def flat_rollout(start: int, count: int, valid_every: int = 1) -> dict[str, torch.Tensor]:
@@ -74,3 +77,23 @@ def test_replay_ratio_sets_replayed_minibatches_per_on_policy_minibatch(ratio: f
 def test_replay_is_rejected_for_reinforce() -> None:
     with pytest.raises(ConfigError, match="replay_ratio"):
         Config(env_id="CartPole-v1", algo_id="reinforce", replay_ratio=1.0)
+
+
+def test_target_kl_reads_the_on_policy_minibatch_not_a_replayed_one(runs_dir) -> None:
+    settings = {
+        "max_timesteps": 4096,
+        "replay_ratio": 1.0,
+        "target_kl": 0.002,
+        "n_epochs": 8,
+        "video": "off",
+        "seed": 1,
+    }
+    result = train(load_config("CartPole-v1", "ppo", settings), quiet=True)
+    with (result.run.path / "metrics.csv").open() as handle:
+        rows = [(float(row["train/approx_kl"]), int(row["train/opt/epochs"])) for row in csv.DictReader(handle)]
+    # One full-batch minibatch per epoch: an update stopped after e epochs had an on-policy KL above target_kl
+    # in its last epoch, so its logged mean KL is above target_kl / e >= target_kl / n_epochs. An update whose
+    # mean on-policy KL is below that ran every epoch; a stop caused by a replayed batch's KL would not.
+    quiet_updates = [epochs for kl, epochs in rows if kl < 0.002 / 8]
+    assert len(quiet_updates) >= 5, rows
+    assert all(epochs == 8 for epochs in quiet_updates), rows

@@ -66,3 +66,32 @@ def test_target_kl_ends_the_update_early(runs_dir: Path) -> None:
     # One minibatch per epoch here: the first sees KL 0 (nothing changed yet), the second exceeds 1e-6 and
     # ends this update instead of running all 20 epochs; every later update starts again.
     assert len(epochs) == 16 and all(1.0 <= e <= 2.0 for e in epochs)
+
+
+def test_a_checkpoint_is_written_only_after_its_metrics_and_episode_rows(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So a kill between the two never leaves a checkpoint whose rows are missing (resume trims extra rows)."""
+    import trainer_callbacks.checkpointing as checkpointing
+
+    seen: list[tuple[int, int, int, int]] = []
+    original = checkpointing.write_checkpoint
+
+    def recording_write(directory: Path, name: str, *args, **kwargs) -> Path:
+        run = directory.parent
+        logged = [int(float(row["train/cnt/epoch"])) for row in rows(run)] if (run / "metrics.csv").exists() else []
+        evals = []
+        if (run / "episodes.jsonl").exists():
+            evals = [json.loads(line)["timesteps"] for line in (run / "episodes.jsonl").read_text().splitlines()]
+        state = args[3]
+        seen.append((state["updates"], max(logged, default=0), state["evaluation"]["last_eval_timesteps"],
+                     max(evals, default=-1)))  # fmt: skip
+        return original(directory, name, *args, **kwargs)
+
+    monkeypatch.setattr(checkpointing, "write_checkpoint", recording_write)
+    settings = {"max_timesteps": 3072, "eval_freq": 512, "checkpoint_freq": 1024, "video": "off", "early_stop": False}
+    train(load_config("CartPole-v1", "ppo", settings), quiet=True)
+    assert len(seen) >= 4
+    for updates, logged_epoch, last_eval, logged_eval in seen:
+        assert logged_epoch == updates  # this epoch's metrics row is already in metrics.csv
+        assert logged_eval == last_eval  # and the rows of the evaluation the checkpoint has counted
