@@ -107,9 +107,18 @@ def print_fields() -> None:
         print(f"{name:22} {default:14} {meaning}")
 
 
+class Terminated(BaseException):
+    """SIGTERM outside the training loop (which handles it itself: finish the update, save, report)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, train, print where the run went; every failure is one line and a status (README)."""
     args = build_parser().parse_args(argv)
+    previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         if args.list_envs is not None:
             for config_id, description in list_config_ids(args.list_envs):
@@ -129,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C outside the training loop (building envs, writing the report)
         print("error: interrupted; the newest 'last' checkpoint (if any) is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("error: stopped by SIGTERM; the newest 'last' checkpoint (if any) is kept", file=sys.stderr)
+        return EXIT_TERMINATED
     except BaseException as error:
         from trainer_callbacks.stop_request import AbortRequested
 
@@ -136,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: aborted by a second {error}; the newest 'last' checkpoint is kept", file=sys.stderr)
         return EXIT_TERMINATED if error.signum == signal.SIGTERM else EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def run_training(args: argparse.Namespace) -> int:
