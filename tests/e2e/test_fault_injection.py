@@ -20,6 +20,6 @@ def test_runs_killed_at_random_resume_to_the_same_end_as_an_unkilled_run(tmp_pat
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = result.stdout.strip().splitlines()[-1]
-    assert summary.startswith("4 kills (") and ", 0 problems," in summary
+    assert int(summary.split(" kills (")[0]) >= 4 and ", 0 problems," in summary, summary
     runs = [p for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) >= 2  # the reference and at least one killed-and-resumed run were compared
