@@ -59,6 +59,12 @@ class Runs:
         link = self.root / "@last"
         return os.readlink(link) if link.is_symlink() else None
 
+    def ids(self) -> set[str]:
+        """Run directories that exist now."""
+        return (
+            {p.name for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()} if self.root.is_dir() else set()
+        )
+
 
 def summary(run: Path) -> dict:
     """What a finished run must agree on with the reference."""
@@ -112,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     finished = 0
     while sum(kills.values()) < args.kills:
         run_id = None
-        reference_id = runs.newest()
         while True:
+            known = runs.ids()
             process = runs.start(run_id)
             time.sleep(rng.uniform(0.3, 1.2 * reference_wall))
             if process.poll() is None:
@@ -123,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 signum = None
             _, stderr = process.communicate()
-            if run_id is None and runs.newest() != reference_id:
-                run_id = runs.newest()
+            if run_id is None:
+                run_id = next(iter(runs.ids() - known), None)  # None: killed before it made its directory
             if signum == signal.SIGTERM and (process.returncode not in (0, 143) or "Traceback" in stderr):
                 problems.append(f"{run_id}: SIGTERM gave exit {process.returncode}: {stderr.strip()[-300:]}")
             if process.returncode == 2 and "no checkpoint yet" in stderr and run_id:
