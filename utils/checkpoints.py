@@ -18,7 +18,6 @@ are ever pruned; anything else a user puts in ``checkpoints/`` stays.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -35,7 +34,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from utils.config_values import ConfigError
-from utils.runs import naming_file
+from utils.runs import file_sha256, naming_file
 
 ALIASES = ("best", "last")
 TEMP_PREFIX = ".tmp-"
@@ -80,18 +79,10 @@ def own_checkpoints(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: checkpoint_progress(p.name))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_manifest(path: Path) -> None:
     """Record the size and sha256 of every file in checkpoint directory ``path``."""
     files = {
-        entry.name: {"bytes": entry.stat().st_size, "sha256": _sha256(entry)}
+        entry.name: {"bytes": entry.stat().st_size, "sha256": file_sha256(entry)}
         for entry in sorted(path.iterdir())
         if entry.is_file() and entry.name != MANIFEST
     }
@@ -222,7 +213,7 @@ def verify_checkpoint(path: Path, with_optimizer: bool = True) -> None:
             raise CheckpointError(
                 f"checkpoint {path.name}: {name} is {size} bytes, {expected['bytes']} were written (truncated?)"
             )
-        if _sha256(path / name) != expected["sha256"]:
+        if file_sha256(path / name) != expected["sha256"]:
             raise CheckpointError(f"checkpoint {path.name}: {name} does not match its checksum (altered or damaged)")
 
 

@@ -8,6 +8,7 @@ symlink to the newest run.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import secrets
@@ -89,6 +90,15 @@ class RunDir:
     def read_config(self) -> dict[str, Any]:
         """The config snapshot as a mapping."""
         return json.loads(self.config_path.read_text())
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (checkpoint manifests, video telemetry)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @contextmanager

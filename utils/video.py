@@ -9,7 +9,6 @@ seed and weights is the same episode.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import warnings
@@ -27,6 +26,7 @@ from utils.config_values import ConfigError
 from utils.evaluation import evaluate_policy
 from utils.mp4_encoder import Mp4Encoder
 from utils.normalization import ObsNormalizer
+from utils.runs import file_sha256
 
 # Every recording builds a fresh env whose RecordVideo points at the run's videos/ folder.
 warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
@@ -115,15 +115,6 @@ def check_can_render(config: Config) -> None:
         raise ConfigError(
             f"video: {config.env_id} cannot render rgb_array frames (render modes: {modes}); set video: off"
         )
-
-
-def file_sha256(path: Path) -> str:
-    """Checksum that telemetry stores beside each video path."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def count_video_frames(path: Path) -> int:

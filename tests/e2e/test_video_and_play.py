@@ -13,8 +13,9 @@ from cli_runner import run_cli
 
 from utils.config import Config, load_config
 from utils.config_values import ConfigError
+from utils.runs import file_sha256
 from utils.training import train
-from utils.video import count_video_frames, file_sha256
+from utils.video import count_video_frames
 
 
 def telemetry(run: Path) -> list[dict]:
