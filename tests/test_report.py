@@ -72,3 +72,17 @@ def test_report_without_metrics_file_still_writes_both_files(tmp_path: Path) -> 
     text = write_report(tmp_path, "empty", {"env_id": "X"}, {"status": "crashed"}).read_text()
     assert "no evaluation yet" in text and "| status | crashed |" in text
     assert (tmp_path / "learning_curve.png").exists()
+
+
+def test_a_nan_metric_is_written_out_not_hidden_and_never_counted_as_best(tmp_path: Path) -> None:
+    rows = [
+        {"train/cnt/timesteps": 100, "val/roll/ep_rew/mean": 10.0},
+        {"train/cnt/timesteps": 200, "val/roll/ep_rew/mean": float("nan")},
+    ]
+    with CsvMetricsLogger(tmp_path / "metrics.csv") as logger:
+        for row in rows:
+            logger.log(row)
+    report = write_report(tmp_path, "t", {}, {"status": "diverged: x"}).read_text()
+    line = next(line for line in report.splitlines() if line.startswith("| val/roll/ep_rew/mean |"))
+    assert line.split("|")[2].strip() == "nan"  # final
+    assert line.split("|")[3].strip() == "10.00" and line.split("|")[4].strip() == "100"  # best and its step

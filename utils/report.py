@@ -118,7 +118,14 @@ def write_learning_curve(path: Path, rows: list[dict[str, float]], threshold: fl
 
 def summary_rows(summary: Mapping[str, float | str], rules: MetricsRules) -> list[tuple[str, str]]:
     """Summary entries as display strings; numbers use the metric rules' precision."""
-    return [(key, value if isinstance(value, str) else rules.format(key, value)) for key, value in summary.items()]
+    return [
+        (key, value if isinstance(value, str) else report_value(rules, key, value)) for key, value in summary.items()
+    ]
+
+
+def report_value(rules: MetricsRules, key: str, value: float) -> str:
+    """A value as the report shows it: NaN is written out (the console's em dash would hide it)."""
+    return "nan" if math.isnan(value) else rules.format(key, value)
 
 
 def config_section(config: Mapping) -> list[str]:
@@ -159,14 +166,15 @@ def metrics_section(rows: list[dict[str, float]], rules: MetricsRules) -> list[s
         lines += ["_no evaluation yet_", ""]
     table_rows = []
     for metric, higher_is_best in MAIN_METRICS.items():
-        xs, ys = curve_points(rows, metric)
-        if not ys:
+        logged = [row[metric] for row in rows if metric in row]
+        if not logged:
             continue
-        final = rules.format(metric, ys[-1])
+        final = report_value(rules, metric, logged[-1])  # NaN or inf included: the table must not hide them
         best, best_step = "—", "—"
-        if higher_is_best:
+        xs, ys = curve_points(rows, metric)  # finite values only
+        if higher_is_best and ys:
             index = max(range(len(ys)), key=ys.__getitem__)
-            best, best_step = rules.format(metric, ys[index]), f"{xs[index]:,.0f}"
+            best, best_step = report_value(rules, metric, ys[index]), f"{xs[index]:,.0f}"
         table_rows.append((metric, final, best, best_step))
     if not table_rows:
         return [*lines, "_no metrics logged yet_"]
