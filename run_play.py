@@ -12,13 +12,22 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from utils.config_values import ConfigError, parse_number
+from utils.config import MAX_EPISODE_SEED
+from utils.config_values import ConfigError, parse_whole_number
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """argparse with a usage mistake reported as one ``error:`` line (exit status 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}; see python run_play.py --help\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The run_play.py command line."""
-    parser = argparse.ArgumentParser(description="Play episodes with a trained policy from a run directory.")
+    parser = _OneLineErrorParser(description="Play episodes with a trained policy from a run directory.")
     parser.add_argument("config", nargs="?", help="<env>:<variant> to preview with --random (no run needed)")
     parser.add_argument("--run-id", "--run_id", dest="run_id", help="run id or @last (default: @last)")
     parser.add_argument("--checkpoint", default="best", help="best | last | <epoch number> (default: best)")
@@ -90,8 +99,7 @@ def play(args: argparse.Namespace) -> int:
 
     config, policy, normalizer = _resolve(args)
     deterministic = config.eval_deterministic if args.deterministic is None else args.deterministic
-    seed_text = args.seed
-    first_seed = int(parse_number(seed_text)) if seed_text is not None else _eval_base_seed(config)
+    first_seed = parse_seed(args.seed) if args.seed is not None else _eval_base_seed(config)
     render_mode = _render_mode(args)
     captures: list[FrameCapture] = []
 
@@ -126,6 +134,26 @@ def play(args: argparse.Namespace) -> int:
     return 0 if len(returns) == args.episodes else 130
 
 
+def parse_seed(text: str) -> int:
+    """``--seed`` as a whole number in the range of evaluation seeds (the default is one of them)."""
+    seed = parse_whole_number(text)
+    if seed is None or not 0 <= seed <= MAX_EPISODE_SEED:
+        raise ConfigError(f"--seed: {text!r} is not a whole number from 0 to {MAX_EPISODE_SEED} (2**62)")
+    return seed
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """The checks that need no run: a bad argument fails at once, before anything loads."""
+    if args.episodes < 1:
+        raise ConfigError(f"--episodes: {args.episodes} must be >= 1")
+    if args.fps is not None and args.fps < 1:
+        raise ConfigError(f"--fps: {args.fps} must be >= 1 (frames per second)")
+    if args.seed is not None:
+        parse_seed(args.seed)
+    if args.record and not args.record.endswith(".mp4"):
+        raise ConfigError(f"--record: {args.record!r} must end in .mp4")
+
+
 def _eval_base_seed(config: object) -> int:
     from utils.evaluation import eval_base_seed
 
@@ -136,12 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments and play; user errors print one line and exit 2."""
     args = build_parser().parse_args(argv)
     try:
-        if args.episodes < 1:
-            raise ConfigError("--episodes must be >= 1")
-        if args.seed is not None and parse_number(args.seed) is None:
-            raise ConfigError(f"--seed: {args.seed!r} is not a number")
-        if args.record and not args.record.endswith(".mp4"):
-            raise ConfigError(f"--record: {args.record!r} must end in .mp4")
+        check_arguments(args)
         return play(args)
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -14,6 +14,7 @@ from gym_wrappers import (  # noqa: F401 (registers wrappers)
 from gym_wrappers.registry import (
     EnvWrapperRegistry,
     UnknownWrapperError,
+    WrapperError,
     apply_wrappers,
 )
 from gym_wrappers.reward_shaping import PotentialBasedRewardShaper
@@ -22,5 +23,6 @@ __all__ = [
     "EnvWrapperRegistry",
     "PotentialBasedRewardShaper",
     "UnknownWrapperError",
+    "WrapperError",
     "apply_wrappers",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from gym_wrappers.registry import EnvWrapperRegistry
+from gym_wrappers.registry import EnvWrapperRegistry, require_env_family
 from gym_wrappers.reward_shaping import PotentialBasedRewardShaper
 
 # CartPole-v1 terminates when |θ| exceeds 12° or |x| exceeds 2.4.
@@ -32,6 +32,7 @@ class CartPoleV1_RewardShaper(PotentialBasedRewardShaper):
         position_reward_scale: float = 0.0,
         gamma: float = 0.99,
     ) -> None:
+        require_env_family(env, "CartPoleV1_RewardShaper", "CartPole", "CartPole-v1")
         obs_shape = env.observation_space.shape
         if obs_shape != (4,):
             raise ValueError(f"CartPoleV1_RewardShaper needs CartPole's 4-dim observation, got {obs_shape}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from gym_wrappers.registry import EnvWrapperRegistry
+from gym_wrappers.registry import EnvWrapperRegistry, require_env_family
 from gym_wrappers.reward_shaping import PotentialBasedRewardShaper
 
 
@@ -30,6 +30,7 @@ class MountainCarV0_RewardShaper(PotentialBasedRewardShaper):
         position_scale: float = 1.0,
         gamma: float = 0.99,
     ) -> None:
+        require_env_family(env, "MountainCarV0_RewardShaper", "MountainCar", "MountainCar-v0")
         obs_shape = env.observation_space.shape
         if obs_shape != (2,):
             raise ValueError(f"MountainCarV0_RewardShaper needs MountainCar's 2-dim observation, got {obs_shape}")

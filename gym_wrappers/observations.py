@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 from gymnasium.wrappers import GrayscaleObservation, ResizeObservation
 
-from gym_wrappers.registry import EnvWrapperRegistry
+from gym_wrappers.registry import EnvWrapperRegistry, env_name
 
 
 @EnvWrapperRegistry.register()
@@ -25,12 +25,36 @@ class ScreenObservation(gym.ObservationWrapper):
         return observation[self.key]
 
 
+def _require_image(env: gym.Env, wrapper_name: str, rgb: bool = False) -> None:
+    """Reject vector (non-image) observations before Gymnasium's image wrappers fail on them."""
+    space = env.observation_space
+    shape = getattr(space, "shape", None)
+    is_image = isinstance(space, gym.spaces.Box) and shape is not None and len(shape) in ((3,) if rgb else (2, 3))
+    if is_image and (not rgb or shape[-1] == 3):
+        return
+    wanted = "RGB image observations (H x W x 3)" if rgb else "image observations (H x W or H x W x C)"
+    got = f"shape {shape}" if isinstance(space, gym.spaces.Box) else str(space)
+    raise ValueError(
+        f"{wrapper_name} needs {wanted}, but {env_name(env)} observes {got}; use it on pixel envs "
+        "(Atari rgb, VizDoom, retro) or after PixelObservationWrapper"
+    )
+
+
 @EnvWrapperRegistry.register("ResizeObservation")
 class ResizeImage(ResizeObservation):
     """Gymnasium's ResizeObservation taking ``shape: [height, width]`` as YAML writes it."""
 
     def __init__(self, env: gym.Env, shape: list[int] | tuple[int, int]) -> None:
+        if len(shape) != 2 or min(shape) < 1:
+            raise ValueError(f"ResizeObservation: shape must be [height, width] with both >= 1, got {list(shape)}")
+        _require_image(env, "ResizeObservation")
         super().__init__(env, (int(shape[0]), int(shape[1])))
 
 
-EnvWrapperRegistry.register("GrayscaleObservation")(GrayscaleObservation)
+@EnvWrapperRegistry.register("GrayscaleObservation")
+class GrayscaleImage(GrayscaleObservation):
+    """Gymnasium's GrayscaleObservation, with a one-line error for observations that are not RGB images."""
+
+    def __init__(self, env: gym.Env, keep_dim: bool = False) -> None:
+        _require_image(env, "GrayscaleObservation", rgb=True)
+        super().__init__(env, keep_dim=keep_dim)

@@ -11,10 +11,18 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gym_wrappers.registry import EnvWrapperRegistry
+from gym_wrappers.registry import EnvWrapperRegistry, env_name, require_env_family
 from gym_wrappers.reward_shaping import PotentialBasedRewardShaper
 
 BALL_X, BALL_Y, PLAYER_Y, OPPONENT_Y = 49, 54, 51, 50
+
+
+def _require_pong(env: gym.Env, wrapper_name: str) -> None:
+    """Pong RAM addresses mean nothing elsewhere: reject other envs (and non-ALE ones, which have no RAM)."""
+    require_env_family(env, wrapper_name, "ALE/Pong", "ALE/Pong-v5")
+    base = env.unwrapped
+    if getattr(base, "ale", None) is None and getattr(base, "_ale", None) is None:
+        raise ValueError(f"{wrapper_name} reads the Atari RAM, but {env_name(env)} is not an ALE env")
 
 
 def _ram(env: gym.Env) -> np.ndarray:
@@ -28,6 +36,7 @@ class PongV5_FeatureExtractor(gym.ObservationWrapper):
     """Six features from the RAM: ball x, ball y, ball dx, ball dy, player y, opponent y, scaled to [-1, 1]."""
 
     def __init__(self, env: gym.Env) -> None:
+        _require_pong(env, "PongV5_FeatureExtractor")
         super().__init__(env)
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (6,), np.float32)
         self.previous: np.ndarray | None = None
@@ -51,6 +60,7 @@ class PongV5_RewardShaper(PotentialBasedRewardShaper):
     """Potential-based shaping: Φ = -tracking_scale * |player paddle y - ball y| / 255 (keep the paddle on the ball)."""
 
     def __init__(self, env: gym.Env, tracking_scale: float = 1.0, gamma: float = 0.99) -> None:
+        _require_pong(env, "PongV5_RewardShaper")
         super().__init__(env, gamma=gamma)
         self.tracking_scale = tracking_scale
 

@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gym_wrappers.registry import EnvWrapperRegistry
+from gym_wrappers.registry import EnvWrapperRegistry, env_name
 from gym_wrappers.reward_shaping import PotentialBasedRewardShaper
 
 
@@ -32,7 +32,10 @@ class VizDoom_RewardShaper(PotentialBasedRewardShaper):
     ) -> None:
         game = getattr(env.unwrapped, "game", None)
         if game is None or not hasattr(game, "get_available_game_variables_size"):
-            raise ValueError(f"VizDoom_RewardShaper needs a VizDoom env (env.unwrapped.game), got {env.unwrapped}")
+            raise ValueError(
+                f"VizDoom_RewardShaper is written for VizDoom envs (Vizdoom*), not {env_name(env)}; "
+                "remove it from env_wrappers"
+            )
         super().__init__(env, gamma=gamma)
         self.game = game
         self.gamevariable_scale = float(gamevariable_scale)

@@ -8,7 +8,9 @@ finish; this repeats until ``--kills`` kills have landed. Every finished run is 
 reference: the same final step count, ``metrics.csv`` with each epoch exactly once and in order,
 ``episodes.jsonl`` with each evaluation exactly once at the same steps, no temp leftovers, and (CartPole
 with sync vectorization resumes exactly) the same final weights. A SIGTERM must exit 143 (or 0 if the run
-had just finished) without a traceback. Exit status 0 when every check held, 1 otherwise.
+had just finished) without a traceback, unless it lands while Python itself is still starting (before
+train.py installs its handler), where the default action ends the process (status -15) before it has written
+anything; those are counted apart. Exit status 0 when every check held, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     kills = {signal.SIGKILL: 0, signal.SIGTERM: 0}
     problems: list[str] = []
     finished = 0
+    startup_kills = 0
     while sum(kills.values()) < args.kills:
         run_id = None
         while True:
@@ -131,13 +134,15 @@ def main(argv: list[str] | None = None) -> int:
             _, stderr = process.communicate()
             if run_id is None:
                 run_id = next(iter(runs.ids() - known), None)  # None: killed before it made its directory
-            if signum == signal.SIGTERM and (process.returncode not in (0, 143) or "Traceback" in stderr):
+            if signum == signal.SIGTERM and process.returncode == -signal.SIGTERM and not stderr.strip():
+                startup_kills += 1  # landed while Python was still starting, before train.py set its handler
+            elif signum == signal.SIGTERM and (process.returncode not in (0, 143) or "Traceback" in stderr):
                 problems.append(f"{run_id}: SIGTERM gave exit {process.returncode}: {stderr.strip()[-300:]}")
             if process.returncode == 2 and "no checkpoint yet" in stderr and run_id:
                 shutil.rmtree(root / run_id)  # killed before its first update: nothing to resume, start again
                 run_id = None
                 continue
-            if process.returncode not in (0, 143, -signal.SIGKILL):
+            if process.returncode not in (0, 143, -signal.SIGKILL, -signal.SIGTERM):
                 problems.append(f"{run_id}: exit {process.returncode}: {stderr.strip()[-300:]}")
                 break
             if process.returncode == 0 and signum is None and run_id is not None:
@@ -154,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {finished}: {run_id} checked after {total} kills so far ({len(problems)} problems)", flush=True)
 
     total = sum(kills.values())
-    print(f"{total} kills ({kills[signal.SIGKILL]} SIGKILL, {kills[signal.SIGTERM]} SIGTERM) over {finished} runs, "
-          f"{len(problems)} problems, {time.monotonic() - started:.0f} s")  # fmt: skip
+    print(f"{total} kills ({kills[signal.SIGKILL]} SIGKILL, {kills[signal.SIGTERM]} SIGTERM, {startup_kills} of "
+          f"them during interpreter startup) over {finished} runs, {len(problems)} problems, "
+          f"{time.monotonic() - started:.0f} s")  # fmt: skip
     for problem in problems:
         print(f"problem: {problem}")
     if not args.runs_dir:

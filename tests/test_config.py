@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from utils.config import FIELD_NAMES, Config, field_help, load_config
+from utils.config import FIELD_NAMES, MAX_EPISODE_SEED, MAX_SEED, Config, field_help, load_config
 from utils.config_files import list_config_ids, load_config_dict, parse_override, split_config_id
 from utils.config_values import ConfigError
-from utils.envs import env_spec, validate_wrappers
+from utils.envs import env_spec, validate_env_kwargs, validate_wrappers
 from utils.schedules import Schedule
 
 
@@ -101,7 +101,7 @@ def test_replace_rejects_unknown_keys_with_a_suggestion() -> None:
         ("n_envs", "x", r"n_envs: 'x' is not a whole number"),
         ("n_envs", 2.5, r"n_envs: 2.5 is not a whole number"),
         ("n_envs", 0, r"n_envs: 0 is too small; it must be >= 1"),
-        ("gamma", 2, r"gamma: 2.0 is too large; it must be <= 1"),
+        ("gamma", 2, r"gamma: 2.0 is too large; it must be between 0.0 and 1.0"),
         ("algo_id", "ppp", r"algo_id: 'ppp' is not allowed; did you mean 'ppo'"),
         ("normalize_obs", "sometimes", r"normalize_obs: 'sometimes'"),
         ("normalize_reward", "yes", r"normalize_reward"),
@@ -261,6 +261,7 @@ def test_every_shipped_config_loads_and_validates(config_id: str) -> None:
     assert config.rollout_size % config.minibatch_size == 0
     env_spec(config.env_id)  # the env id is registered
     validate_wrappers(config)  # every wrapper exists and accepts its kwargs
+    validate_env_kwargs(config)  # the env takes every env_kwargs key
     assert Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 
@@ -277,3 +278,168 @@ def test_old_env_ids_resolve_to_todays_with_one_notice(capsys: pytest.CaptureFix
 
 def test_old_env_id_finds_the_config_file_of_todays_id() -> None:
     assert load_config("Taxi-v3", "ppo").config_id == "Taxi-v4:ppo"
+
+
+FLOAT_FIELDS = [
+    "policy_lr", "ent_coef", "vf_coef", "clip_range", "clip_range_vf", "max_grad_norm", "target_kl", "gamma",
+    "gae_lambda", "optimizer_eps", "weight_decay", "replay_ratio", "replay_is_clip", "reward_threshold",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", FLOAT_FIELDS)
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "inf", "-Infinity", "nan"])
+def test_non_finite_numbers_are_rejected_in_every_float_field(key: str, value: object) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(env_id="CartPole-v1", **{key: value})
+    assert str(error.value).startswith(f"{key}: ") and "\n" not in str(error.value)
+    assert "finite" in str(error.value) or "not a number" in str(error.value)
+
+
+def test_cli_spellings_of_infinity_are_rejected_as_not_finite() -> None:
+    for text in ("policy_lr=inf", "ent_coef=.inf", "max_grad_norm=-.inf"):
+        key, value = parse_override(text)
+        with pytest.raises(ConfigError, match=rf"^{key}: .* is not a finite number"):
+            Config(env_id="CartPole-v1").replace(**{key: value})
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ({"start": 1e-3, "end": float("inf")}, "schedule 'end' must be a finite number"),
+        ({"start": float("nan"), "end": 0}, "schedule 'start' must be a finite number"),
+        ({"start": 1e-3, "end": 0, "to": float("inf")}, "schedule 'to' must be a finite number"),
+        ({"start": 1e-3, "end": 0, "from": 0.8, "to": 0.2}, "'from' (0.8) is after 'to' (0.2)"),
+        ({"start": 1e-3, "end": 0, "from": 5000, "to": 2000}, "'from' (5000) is after 'to' (2000)"),
+    ],
+)
+def test_bad_schedules_are_one_line_errors_naming_the_field(schedule: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(env_id="CartPole-v1", policy_lr=schedule)
+    message = str(error.value)
+    assert message.startswith("policy_lr: ") and expected in message and "\n" not in message
+
+
+def test_schedule_from_a_fraction_after_an_absolute_to_is_an_error_in_env_steps() -> None:
+    # from: 0.5 of 100000 steps is step 50000, after to: step 5000.
+    with pytest.raises(ConfigError, match=r"^clip_range: schedule 'from: 0.5' \(step 50000\) is after 'to: 5000'"):
+        Config(
+            env_id="CartPole-v1", max_timesteps=100_000, clip_range={"start": 0.2, "end": 0, "from": 0.5, "to": 5000}
+        )
+    ok = Config(
+        env_id="CartPole-v1", max_timesteps=100_000, clip_range={"start": 0.2, "end": 0, "from": 0.01, "to": 5000}
+    )
+    assert ok.clip_range.steps(ok.max_timesteps) == (1000.0, 5000.0)
+
+
+def _warnings(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+
+
+def test_absolute_schedule_point_inside_the_first_rollout_warns_once(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    settings = {"env_id": "CartPole-v1", "n_envs": 4, "n_steps": 128, "policy_lr": {"start": 1e-3, "end": 0, "to": 3}}
+    Config(**settings)
+    Config(**settings).replace(ent_coef=0.01)  # the same config validated again says nothing new
+    assert _warnings(capsys) == [
+        "warning: policy_lr: schedule 'to: 3' is env step 3, before the first update (512 steps); values <= 1 are "
+        "fractions of max_timesteps (to: 1 = end of run)"
+    ]
+
+
+def test_fractional_schedule_points_do_not_warn(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    Config(env_id="CartPole-v1", n_envs=4, n_steps=128, policy_lr={"start": 1e-3, "end": 0, "from": 0.1, "to": 1})
+    Config(env_id="CartPole-v1", n_envs=4, n_steps=128, policy_lr={"start": 1e-3, "end": 0, "to": 512})
+    assert _warnings(capsys) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("seed", 2 * 10**13, f"seed: 20000000000000 is too large; it must be between 0 and {MAX_SEED}"),
+        ("seed", "1e20", f"seed: 100000000000000000000 is too large; it must be between 0 and {MAX_SEED}"),
+        ("seed", 2**70, f"it must be between 0 and {MAX_SEED}"),
+        ("seed", -1, f"seed: -1 is too small; it must be between 0 and {MAX_SEED}"),
+        ("seed", "inf", "seed: 'inf' is not a finite number"),
+        ("eval_seed", 2**63, f"eval_seed: {2**63} is too large; it must be between 0 and {MAX_EPISODE_SEED}"),
+    ],
+)
+def test_seeds_out_of_range_name_the_allowed_range(key: str, value: object, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(env_id="CartPole-v1", **{key: value})
+    assert expected in str(error.value)
+
+
+def test_largest_seeds_leave_room_for_a_billion_evaluations_within_int64() -> None:
+    from utils.evaluation import eval_base_seed, evaluation_seeds
+
+    padding = 10_000 + 16  # evaluate_policy seeds idle sub-envs of the last wave this far past the wave
+    for base in (eval_base_seed(MAX_SEED, None), eval_base_seed(0, MAX_EPISODE_SEED)):
+        assert base <= MAX_EPISODE_SEED
+        last = evaluation_seeds(base, eval_index=10**9, episodes=1000)[-1] + padding
+        assert last < 2**63 - 1  # numpy int64 arrays hold it; torch generators take < 2**64
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    torch.Generator().manual_seed(2**63 - 1)
+    np.random.default_rng(2**63 - 1)
+    assert np.array([2**63 - 1]).dtype == np.int64
+
+
+def test_largest_allowed_seeds_are_accepted() -> None:
+    config = Config(env_id="CartPole-v1", seed=MAX_SEED, eval_seed=MAX_EPISODE_SEED)
+    assert (config.seed, config.eval_seed) == (MAX_SEED, MAX_EPISODE_SEED)
+    assert Config(env_id="CartPole-v1", seed="999_999_999_999").seed == 999_999_999_999  # exact, not via float
+
+
+def test_rollout_far_beyond_the_budget_is_an_error_with_a_fix() -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(env_id="CartPole-v1", n_envs=100_000, n_steps=16, max_timesteps=2000)
+    assert str(error.value) == (
+        "max_timesteps: one rollout (n_envs * n_steps = 100000 * 16) is 1600000 steps but max_timesteps is 2000; "
+        "lower n_envs/n_steps or raise max_timesteps"
+    )
+
+
+def test_rollout_a_little_over_the_budget_is_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    config = Config(env_id="CartPole-v1", n_envs=8, n_steps=128, max_timesteps=500)  # 1024 > 500 but <= 10x
+    assert config.max_timesteps == 500
+    assert _warnings(capsys) == [
+        "warning: max_timesteps: one rollout (n_envs * n_steps = 8 * 128) is 1024 steps but max_timesteps is 500, "
+        "so training runs 1024 steps; lower n_envs/n_steps or raise max_timesteps"
+    ]
+    Config(env_id="CartPole-v1", n_envs=8, n_steps=128, max_timesteps=1024)
+    assert _warnings(capsys) == []
+
+
+def test_a_warning_never_accompanies_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    with pytest.raises(ConfigError, match="batch_size"):
+        Config(env_id="CartPole-v1", n_envs=8, n_steps=128, max_timesteps=501, batch_size=100)
+    assert _warnings(capsys) == []
+
+
+@pytest.mark.parametrize("obs_type", ["ram", "objects"])
+def test_obs_type_on_a_non_atari_env_is_an_error(obs_type: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(env_id="CartPole-v1", obs_type=obs_type)
+    assert str(error.value) == (
+        f"obs_type: {obs_type} applies only to Atari envs (ALE/...), not CartPole-v1; remove obs_type"
+    )
+    assert Config(env_id="CartPole-v1", obs_type="rgb").obs_type == "rgb"  # the default is harmless
+    assert Config(env_id="ALE/Pong-v5", obs_type=obs_type).obs_type == obs_type
+
+
+def test_env_kwargs_keys_must_be_text() -> None:
+    with pytest.raises(ConfigError, match=r"^env_kwargs: key 1 is not text"):
+        Config(env_id="CartPole-v1", env_kwargs={1: "x"})
+
+
+def test_huge_whole_numbers_stay_exact_and_huge_rollouts_fail_fast() -> None:
+    with pytest.raises(ConfigError, match="max_timesteps: one rollout"):
+        Config(env_id="CartPole-v1", n_envs=10**400)
+    with pytest.raises(ConfigError, match=r"max_timesteps: 10{400} is too large; it must be between 1 and 10{15}$"):
+        Config(env_id="CartPole-v1", max_timesteps=10**400)
+    # A rollout that no batch size near the wanted one divides still gets a suggestion at once.
+    with pytest.raises(ConfigError, match=r"batch_size: 64 does not divide .* such as 81"):
+        Config(env_id="CartPole-v1", n_envs=3**30, n_steps=1, max_timesteps=3**30)

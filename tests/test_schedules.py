@@ -123,3 +123,31 @@ def test_negative_progress_points_are_rejected() -> None:
 def test_schedule_errors_are_value_errors_so_callers_can_catch_them_as_such() -> None:
     with pytest.raises(ValueError):
         Schedule.from_dict({"start": 1.0})
+
+
+@pytest.mark.parametrize("key", ["start", "end", "from", "to"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), "inf", "nan", 10**400])
+def test_non_finite_values_are_rejected_and_named(key: str, value: object) -> None:
+    data = {"start": 1.0, "end": 0.5, key: value}
+    with pytest.raises(ScheduleError, match=rf"^schedule '{key}' must be a finite number"):
+        Schedule.from_dict(data)
+
+
+def test_from_after_to_is_an_error_when_both_are_fractions_or_both_steps() -> None:
+    with pytest.raises(ScheduleError, match=r"'from' \(0.8\) is after 'to' \(0.2\)"):
+        Schedule.from_dict({"start": 1.0, "end": 0.0, "from": 0.8, "to": 0.2})
+    with pytest.raises(ScheduleError, match=r"'from' \(3000\) is after 'to' \(2000\)"):
+        Schedule.from_dict({"start": 1.0, "end": 0.0, "from": 3000, "to": 2000})
+
+
+def test_from_equal_to_to_is_a_step_change() -> None:
+    schedule = Schedule.from_dict({"start": 1.0, "end": 0.0, "from": 0.5, "to": 0.5})
+    assert schedule.value(499, MAX_STEPS) == 1.0
+    assert schedule.value(501, MAX_STEPS) == 0.0
+
+
+def test_mixed_units_are_left_to_the_config_which_knows_max_timesteps() -> None:
+    # from: 0.5 (a fraction) and to: 300 (steps) cannot be ordered without the run length.
+    schedule = Schedule.from_dict({"start": 1.0, "end": 0.0, "from": 0.5, "to": 300})
+    assert schedule.steps(MAX_STEPS) == (500.0, 300.0)
+    assert schedule.steps(100) == (50.0, 300.0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import sys
 import typing
 from collections.abc import Mapping
@@ -25,7 +27,21 @@ RENAMED_ENV_IDS = {
     "Airstriker-Genesis": "Airstriker-Genesis-v0",
 }
 _renames_announced: set[str] = set()
+_warnings_shown: set[str] = set()
 
+# Seeds: every seed derived from these (vector sub-env i: seed + i; evaluation episodes: eval base + index, where
+# the eval base defaults to (seed + 1) * 1000003) must stay below 2**63, the largest that numpy int64 arrays hold
+# (torch generators take < 2**64, numpy's SeedSequence and Gymnasium's reset any size). With these bounds the
+# largest eval base is about 1.0e18 (or 2**62 ~ 4.6e18 when given), leaving room for > 4e18 more episodes.
+MAX_SEED = 10**12
+MAX_EPISODE_SEED = 2**62
+# Budgets stay exact as floats (< 2**53) in schedule and progress arithmetic; 1e15 steps is decades of compute.
+MAX_TIMESTEPS = 10**15
+# One rollout (n_envs * n_steps) above max_timesteps overshoots the budget (a warning); this many times above, an error.
+MAX_ROLLOUT_OVERSHOOT = 10
+
+# Gymnasium's id syntax ([namespace/]name[-vN], gymnasium.envs.registration.ENV_ID_RE), matched in full.
+ENV_ID_PATTERN = re.compile(r"(?:[\w:-]+/)?[\w:.-]+")
 ALGOS = ("ppo", "reinforce")
 POLICIES = ("mlp", "cnn")
 ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "leaky_relu")
@@ -56,7 +72,7 @@ class Config:
     project_id: str = _f("", "project name for grouping runs; defaults to the YAML file stem")
     config_id: str = _f("", "where the config came from, '<file stem>:<variant>' (set by the loader)")
     description: str = _f("", "one line shown by --list-envs")
-    seed: int = _f(42, "seed for the training envs, torch and numpy", min=0)
+    seed: int = _f(42, "seed for the training envs, torch and numpy (0 to 1e12)", min=0, max=MAX_SEED)
     # --- environment ---
     n_envs: int = _f(8, "number of parallel training environments", min=1)
     vectorization_mode: str = _f(
@@ -66,7 +82,7 @@ class Config:
     env_wrappers: list[dict[str, Any]] = _f([], "wrappers applied to each env, as {id: Name, **kwargs}")
     max_episode_steps: int | None = _f(None, "time limit per episode (None: the env's own)", min=1)
     frame_stack: int = _f(1, "stack this many consecutive observations (1: no stacking)", min=1)
-    obs_type: str = _f("rgb", "Atari observation type: rgb | ram | objects", choices=OBS_TYPES)
+    obs_type: str = _f("rgb", "Atari (ALE/...) observation type: rgb | ram | objects", choices=OBS_TYPES)
     atari_preprocessing: bool = _f(
         True, "Atari rgb: 84x84 grayscale, frame skip 4, up to 30 no-op starts (Gymnasium's AtariPreprocessing)"
     )
@@ -81,7 +97,12 @@ class Config:
     valid_actions: list[int] | None = _f(None, "Discrete actions the policy may take; the others are masked out")
     activation: str = _f("tanh", "hidden activation: tanh | relu | gelu | elu | leaky_relu", choices=ACTIVATIONS)
     # --- training ---
-    max_timesteps: int = _f(100_000, "total env steps to train for", min=1)
+    max_timesteps: int = _f(
+        100_000,
+        "total env steps to train for (up to 1e15), rounded up to whole rollouts; a rollout over 10x this is an error",
+        min=1,
+        max=MAX_TIMESTEPS,
+    )
     n_steps: int = _f(128, "steps per env in each rollout (rollout size = n_envs * n_steps)", min=1)
     batch_size: int | float = _f(64, "minibatch size; a fraction in (0, 1] means that share of the rollout", gt=0)
     n_epochs: int = _f(10, "passes over each rollout per update", min=1)
@@ -112,7 +133,9 @@ class Config:
     eval_freq: int = _f(10_000, "evaluate every this many env steps (0: only at the end)", min=0)
     eval_episodes: int = _f(10, "episodes per evaluation", min=1)
     eval_deterministic: bool = _f(True, "evaluate with the most likely action instead of sampling")
-    eval_seed: int | None = _f(None, "base seed of evaluation episodes (None: (seed + 1) * 1000003)", min=0)
+    eval_seed: int | None = _f(
+        None, "base seed of evaluation episodes, 0 to 2**62 (None: (seed + 1) * 1000003)", min=0, max=MAX_EPISODE_SEED
+    )
     reward_threshold: float | None = _f(None, "eval mean that counts as solved (None: the env's registered threshold)")
     early_stop: bool = _f(True, "stop training once the eval mean reaches reward_threshold")
     # --- video ---
@@ -180,13 +203,23 @@ class Config:
             setattr(self, f.name, value)
         if not self.env_id:
             raise ConfigError("env_id: missing; set env_id: <Gymnasium id> in the config")
+        if not ENV_ID_PATTERN.fullmatch(self.env_id):
+            raise ConfigError(
+                f"env_id: {self.env_id!r} is not a Gymnasium id ([namespace/]name[-vN] of letters, digits, _ : . -); "
+                "e.g. CartPole-v1 or ALE/Pong-v5"
+            )
         self.env_id = renamed_env_id(self.env_id)
+        if self.obs_type != "rgb" and not self.env_id.startswith("ALE/"):
+            raise ConfigError(
+                f"obs_type: {self.obs_type} applies only to Atari envs (ALE/...), not {self.env_id}; remove obs_type"
+            )
         if self.normalize_obs not in (False, True, "rolling", "static"):
             raise ConfigError(f"normalize_obs: {self.normalize_obs!r} is not one of false, true, rolling, static")
         if isinstance(self.batch_size, float) and self.batch_size > 1.0:
             if not self.batch_size.is_integer():
                 raise ConfigError(f"batch_size: {self.batch_size} must be a whole number or a fraction in (0, 1]")
             self.batch_size = int(self.batch_size)
+        notes = self._check_rollout_and_schedules()
         if self.rollout_size % self.minibatch_size != 0:
             raise ConfigError(
                 f"batch_size: {self.minibatch_size} does not divide the rollout "
@@ -205,6 +238,41 @@ class Config:
         for index, spec in enumerate(self.env_wrappers):
             if "id" not in spec:
                 raise ConfigError(f"env_wrappers[{index}]: missing 'id', write {{id: WrapperName, ...}}")
+        for note in notes:  # only once the whole config is valid, so an error stays the only line
+            _warn(note)
+
+    def _check_rollout_and_schedules(self) -> list[str]:
+        """Errors for a rollout far over the budget and for schedules ending before they start; warnings for traps."""
+        notes = []
+        rollout = f"one rollout (n_envs * n_steps = {self.n_envs} * {self.n_steps}) is {self.rollout_size} steps"
+        if self.rollout_size > MAX_ROLLOUT_OVERSHOOT * self.max_timesteps:
+            raise ConfigError(
+                f"max_timesteps: {rollout} but max_timesteps is {self.max_timesteps}; "
+                "lower n_envs/n_steps or raise max_timesteps"
+            )
+        if self.rollout_size > self.max_timesteps:
+            notes.append(
+                f"max_timesteps: {rollout} but max_timesteps is {self.max_timesteps}, so training runs "
+                f"{self.rollout_size} steps; lower n_envs/n_steps or raise max_timesteps"
+            )
+        for f in dataclasses.fields(self):
+            schedule = getattr(self, f.name)
+            if not isinstance(schedule, Schedule):
+                continue
+            begin, finish = schedule.steps(self.max_timesteps)
+            if begin > finish:
+                raise ConfigError(
+                    f"{f.name}: schedule 'from: {schedule.begin:g}' (step {begin:.0f}) is after 'to: "
+                    f"{schedule.finish:g}' (step {finish:.0f}); values <= 1 are fractions of max_timesteps, "
+                    "values > 1 env steps"
+                )
+            for key, point in (("from", schedule.begin), ("to", schedule.finish)):
+                if 1.0 < point < self.rollout_size:
+                    notes.append(
+                        f"{f.name}: schedule '{key}: {point:g}' is env step {point:g}, before the first update "
+                        f"({self.rollout_size} steps); values <= 1 are fractions of max_timesteps (to: 1 = end of run)"
+                    )
+        return notes
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping; ``Config.from_dict(c.to_dict())`` equals ``c``."""
@@ -251,6 +319,13 @@ def renamed_env_id(env_id: str) -> str:
     return new
 
 
+def _warn(message: str) -> None:
+    """Print a one-line ``warning:`` on stderr, once per process for each distinct message."""
+    if message not in _warnings_shown:
+        _warnings_shown.add(message)
+        print(f"warning: {message}", file=sys.stderr)
+
+
 def check_known_keys(data: Mapping[str, Any]) -> None:
     """Raise ConfigError for the first key that is not a config field."""
     for key in data:
@@ -281,9 +356,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _nearest_divisor(total: int, wanted: int) -> int:
-    divisors = [d for d in range(1, total + 1) if total % d == 0]
-    return min(divisors, key=lambda d: (abs(d - wanted), -d))
+def _nearest_divisor(total: int, wanted: int, search: int = 100_000) -> int:
+    """The divisor of ``total`` closest to ``wanted`` (the larger on a tie), searching at most ``search`` away."""
+    if wanted >= total:
+        return total
+    for distance in range(min(wanted, search)):
+        for candidate in (wanted + distance, wanted - distance):
+            if total % candidate == 0:
+                return candidate
+    return math.gcd(total, wanted)  # a divisor below wanted, found at once for huge rollouts
 
 
 def load_config(env: str, variant: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:

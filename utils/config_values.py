@@ -16,11 +16,19 @@ class ConfigError(ValueError):
 
 
 def parse_number(value: Any) -> float | None:
-    """A float for numbers and numeric strings (YAML reads ``1e5`` as text), else None."""
+    """A float for numbers and numeric strings (YAML reads ``1e5`` as text), else None.
+
+    Integers too large for a float become +-inf, so callers see them as not finite.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         try:
             return float(value.replace("_", ""))
@@ -29,13 +37,33 @@ def parse_number(value: Any) -> float | None:
     return None
 
 
+def parse_whole_number(value: Any) -> int | None:
+    """An exact int for whole numbers and their text (``42``, ``'1e5'``, ``2.0``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.replace("_", ""))
+        except ValueError:
+            pass
+    number = parse_number(value)
+    if number is None or not math.isfinite(number) or not number.is_integer():
+        return None
+    return int(number)
+
+
 def coerce(value: Any, hint: Any, key: str) -> Any:
     """Convert ``value`` to the annotated type ``hint`` or raise ConfigError."""
     options = _union_members(hint)
     if value is None:
         if type(None) in options:
             return None
-        raise ConfigError(f"{key}: must not be empty (null); give a {_describe(hint)}")
+        raise ConfigError(f"{key}: must not be empty (null); give {_describe(hint)}")
+    number = None if isinstance(value, int) else parse_number(value)  # ints are exact, however large
+    if number is not None and not math.isfinite(number) and (int in options or float in options):
+        raise ConfigError(f"{key}: {value!r} is not a finite number; write a plain number such as 0.001 or 1e5")
     if isinstance(value, float) and float in options:
         return _coerce_one(value, float, key)  # 1.0 written as a float stays a float (batch_size: 1.0 = whole rollout)
     errors = []
@@ -45,10 +73,12 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
         try:
             return _coerce_one(value, option, key)
         except ConfigError as error:
-            errors.append(str(error))
-    if len(errors) == 1:
-        raise ConfigError(errors[0])
-    raise ConfigError(f"{key}: {value!r} is not a {_describe(hint)}")
+            errors.append((option, str(error)))
+    # Report the error of the option the value was evidently meant as (a mapping for a schedule, ...).
+    meant = [message for option, message in errors if _looks_like(value, option)]
+    if len(errors) == 1 or len(meant) == 1:
+        raise ConfigError((meant or [errors[0][1]])[0])
+    raise ConfigError(f"{key}: {value!r} is not {_describe(hint)}")
 
 
 def require(value: Any, key: str, checks: Mapping[str, Any]) -> None:
@@ -66,12 +96,26 @@ def require(value: Any, key: str, checks: Mapping[str, Any]) -> None:
         hint = f"did you mean '{close[0]}'?" if close else f"use one of {list(choices)}"
         raise ConfigError(f"{key}: {value!r} is not allowed; {hint}")
     if isinstance(value, int | float):
-        if "min" in checks and value < checks["min"]:
-            raise ConfigError(f"{key}: {value} is too small; it must be >= {checks['min']}")
-        if "max" in checks and value > checks["max"]:
-            raise ConfigError(f"{key}: {value} is too large; it must be <= {checks['max']}")
+        low, high = checks.get("min"), checks.get("max")
+        allowed = f"between {low} and {high}" if low is not None and high is not None else None
+        if low is not None and value < low:
+            raise ConfigError(f"{key}: {value} is too small; it must be {allowed or f'>= {low}'}")
+        if high is not None and value > high:
+            raise ConfigError(f"{key}: {value} is too large; it must be {allowed or f'<= {high}'}")
         if "gt" in checks and value <= checks["gt"]:
             raise ConfigError(f"{key}: {value} must be > {checks['gt']}")
+
+
+def _looks_like(value: Any, option: Any) -> bool:
+    """Whether ``value`` has the shape of ``option`` (so its error is the one worth showing)."""
+    origin = typing.get_origin(option)
+    if option is Schedule or origin is dict:
+        return isinstance(value, Mapping)
+    if origin is list:
+        return isinstance(value, list | tuple)
+    if option in (int, float):
+        return parse_number(value) is not None
+    return False
 
 
 def _union_members(hint: Any) -> tuple[Any, ...]:
@@ -93,14 +137,16 @@ def _coerce_one(value: Any, option: Any, key: str) -> Any:
             return value
         raise ConfigError(f"{key}: {value!r} is not true/false")
     if option is int:
-        number = parse_number(value)
-        if number is None or not math.isfinite(number) or not number.is_integer():
+        whole = parse_whole_number(value)
+        if whole is None:
             raise ConfigError(f"{key}: {value!r} is not a whole number")
-        return int(number)
+        return whole
     if option is float:
         number = parse_number(value)
-        if number is None or math.isnan(number):
+        if number is None:
             raise ConfigError(f"{key}: {value!r} is not a number")
+        if not math.isfinite(number):
+            raise ConfigError(f"{key}: {value!r} is not a finite number; write a plain number such as 0.001 or 1e5")
         return number
     if option is str:
         if isinstance(value, str):
@@ -123,6 +169,11 @@ def _coerce_one(value: Any, option: Any, key: str) -> Any:
     if origin is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: {value!r} is not a mapping")
+        for name in value:
+            if not isinstance(name, str):
+                raise ConfigError(
+                    f"{key}: key {name!r} is not text; write keys as names, e.g. {{render_mode: rgb_array}}"
+                )
         return dict(value)
     if option is Any:
         return value
@@ -130,6 +181,7 @@ def _coerce_one(value: Any, option: Any, key: str) -> Any:
 
 
 def _describe(hint: Any) -> str:
+    """``hint`` in words with its article: 'an int or float', 'a float or schedule {start, end}'."""
     names = []
     for option in _union_members(hint):
         if option is type(None):
@@ -142,4 +194,5 @@ def _describe(hint: Any) -> str:
             names.append("mapping")
         else:
             names.append(getattr(option, "__name__", str(option)))
-    return " or ".join(names)
+    text = " or ".join(names)
+    return f"an {text}" if text[:1] in "aeiou" else f"a {text}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 import gym_envs  # noqa: F401  (registers Bandit-v0)
-from gym_wrappers import EnvWrapperRegistry, apply_wrappers
+from gym_wrappers import EnvWrapperRegistry, WrapperError, apply_wrappers
 from gym_wrappers.observations import ScreenObservation
 from gym_wrappers.ocatari_episode_end import OCAtariEpisodeEnd
 from gym_wrappers.vizdoom_scratch import VizDoomScratchDir
@@ -97,6 +98,43 @@ def validate_wrappers(config: Config) -> None:
             EnvWrapperRegistry.validate_spec(spec)
         except (ValueError, TypeError) as error:
             raise ConfigError(f"env_wrappers[{index}]: {error}") from None
+
+
+# Keyword arguments gymnasium.make takes itself, whatever the env.
+MAKE_KWARGS = ("max_episode_steps", "disable_env_checker")
+
+
+def validate_env_kwargs(config: Config) -> None:
+    """Check ``env_kwargs`` names arguments the env takes, and a render mode it has, before building it."""
+    spec = env_spec(config.env_id)
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        try:
+            creator = gym.envs.registration.load_env_creator(creator)
+        except (ImportError, AttributeError):
+            return  # gym.make reports it
+    if "render_mode" in config.env_kwargs:
+        mode = config.env_kwargs["render_mode"]
+        modes = list((getattr(creator, "metadata", None) or {}).get("render_modes", []))
+        if mode is not None and (not isinstance(mode, str) or (modes and mode not in modes)):
+            shown = ", ".join(modes) or "rgb_array"
+            raise EnvError(
+                f"env_kwargs: render_mode {mode!r} is not a render mode of {config.env_id}; use one of {shown}"
+            )
+    try:
+        params = inspect.signature(creator).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    accepted = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for key in config.env_kwargs:
+        if key not in accepted and key not in MAKE_KWARGS:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise EnvError(
+                f"env_kwargs: {config.env_id} does not take {key!r}; {hint}it takes: {', '.join(accepted) or '(none)'}"
+            )
 
 
 def reward_threshold(config: Config) -> float | None:
@@ -204,7 +242,7 @@ def build_env(
     All envs use Gymnasium's default next-step autoreset: the step after an
     episode ends returns the reset observation and its action is ignored.
     """
-    env_spec(config.env_id)
+    validate_env_kwargs(config)
     validate_wrappers(config)
     if role == "eval":
         mode = "async" if is_retro(config.env_id) and (n_envs or 2) > 1 else "sync"
@@ -224,7 +262,12 @@ def build_env(
         if mode == "async":
             return gym.vector.AsyncVectorEnv(factories)
         return gym.vector.SyncVectorEnv(factories)
-    except TypeError as error:
+    except ConfigError:
+        raise
+    except WrapperError as error:
+        raise EnvError(f"{config.env_id}: {error}") from error
+    except (TypeError, ValueError, AssertionError, gym.error.Error) as error:
+        text = " ".join(str(error).split()) or type(error).__name__
         raise EnvError(
-            f"{config.env_id}: could not build the env ({error}); check env_kwargs and env_wrappers"
-        ) from None
+            f"{config.env_id}: could not build the env ({text}); check env_kwargs and env_wrappers"
+        ) from error

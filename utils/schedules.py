@@ -35,7 +35,7 @@ class Schedule:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
         """Build a schedule from its YAML/JSON mapping, checking every key."""
-        unknown = sorted(set(data) - set(SCHEDULE_KEYS))
+        unknown = sorted(set(data) - set(SCHEDULE_KEYS), key=str)
         if unknown:
             raise ScheduleError(f"unknown schedule key(s) {unknown}; allowed keys are {list(SCHEDULE_KEYS)}")
         missing = [key for key in ("start", "end") if key not in data]
@@ -49,6 +49,9 @@ class Schedule:
             raise ScheduleError(f"schedule kind {kind!r} is not one of {list(SCHEDULE_KINDS)}")
         if numbers["from"] < 0 or numbers["to"] < 0:
             raise ScheduleError("schedule 'from' and 'to' must be >= 0")
+        begin, finish = numbers["from"], numbers["to"]
+        if (begin <= 1.0) == (finish <= 1.0) and begin > finish:  # same unit; mixed units need max_timesteps
+            raise ScheduleError(f"schedule 'from' ({begin:g}) is after 'to' ({finish:g}); 'from' must not exceed 'to'")
         if kind == "exponential" and (numbers["start"] <= 0 or numbers["end"] <= 0):
             raise ScheduleError("an exponential schedule needs start and end > 0")
         return cls(numbers["start"], numbers["end"], numbers["from"], numbers["to"], kind)
@@ -63,10 +66,13 @@ class Schedule:
             "schedule": self.kind,
         }
 
+    def steps(self, max_timesteps: int) -> tuple[float, float]:
+        """``from`` and ``to`` as env steps of a ``max_timesteps`` run."""
+        return _to_steps(self.begin, max_timesteps), _to_steps(self.finish, max_timesteps)
+
     def value(self, timesteps: int, max_timesteps: int) -> float:
         """The scheduled value after ``timesteps`` env steps of a ``max_timesteps`` run."""
-        begin = _to_steps(self.begin, max_timesteps)
-        finish = _to_steps(self.finish, max_timesteps)
+        begin, finish = self.steps(max_timesteps)
         if timesteps <= begin:
             return self.start
         if timesteps >= finish or finish <= begin:
@@ -86,16 +92,18 @@ def _to_steps(point: float, max_timesteps: int) -> float:
 
 
 def _as_number(value: Any, key: str) -> float:
-    if isinstance(value, bool):
+    """A finite float for numbers and numeric text (PyYAML reads ``1e-3`` as text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ScheduleError(f"schedule '{key}' must be a number, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise ScheduleError(f"schedule '{key}' must be a number, got {value!r}")
+    try:
+        number = float(value.replace("_", "") if isinstance(value, str) else value)
+    except ValueError:
+        raise ScheduleError(f"schedule '{key}' must be a number, got {value!r}") from None
+    except OverflowError:  # an int beyond the float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise ScheduleError(f"schedule '{key}' must be a finite number, got {value!r}")
+    return number
 
 
 def scheduled_value(value: float | Schedule, timesteps: int, max_timesteps: int) -> float:

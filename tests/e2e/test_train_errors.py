@@ -21,6 +21,84 @@ BAD_INPUTS = {
     "unregistered env id": (["CartPole-v1:ppo", "--set", "env_id=CartPole-v9"], "not a registered"),
     "resume of unknown run": (["--resume", "nosuchrun"], "no run 'nosuchrun'"),
     "resume with env given": (["CartPole-v1:ppo", "--resume", "@last"], "drop the <env>:<variant>"),
+    # numbers that make no sense as hyperparameters
+    "infinite learning rate": (
+        ["CartPole-v1:ppo", "--set", "policy_lr=inf"],
+        "policy_lr: 'inf' is not a finite number",
+    ),
+    "infinite coefficient": (["CartPole-v1:ppo", "--set", "ent_coef=.inf"], "ent_coef: inf is not a finite number"),
+    "infinite schedule end": (
+        ["CartPole-v1:ppo", "--set", "policy_lr={start: 1e-3, end: .inf}"],
+        "policy_lr: schedule 'end' must be a finite number",
+    ),
+    "nan schedule start": (
+        ["CartPole-v1:ppo", "--set", "policy_lr={start: .nan, end: 0}"],
+        "policy_lr: schedule 'start' must be a finite number",
+    ),
+    "schedule from after to": (
+        ["CartPole-v1:ppo", "--set", "clip_range={start: 0.2, end: 0, from: 0.8, to: 0.2}"],
+        "clip_range: schedule 'from' (0.8) is after 'to' (0.2)",
+    ),
+    "schedule from fraction after absolute to": (
+        ["CartPole-v1:ppo", "--set", "clip_range={start: 0.2, end: 0, from: 0.5, to: 5000}"],
+        "clip_range: schedule 'from: 0.5' (step 50000) is after 'to: 5000' (step 5000)",
+    ),
+    "seed whose eval seeds overflow": (
+        ["CartPole-v1:ppo", "--seed", "2e13"],
+        "seed: 20000000000000 is too large; it must be between 0 and 1000000000000",
+    ),
+    "seed beyond 2**63": (["CartPole-v1:ppo", "--seed", "1e20"], "must be between 0 and 1000000000000"),
+    "infinite seed": (["CartPole-v1:ppo", "--seed", "inf"], "seed: inf is not a finite number"),
+    "negative seed": (["CartPole-v1:ppo", "--seed", "-5"], "seed: -5 is too small"),
+    "eval seed beyond 2**62": (
+        ["CartPole-v1:ppo", "--set", "eval_seed=1e19"],
+        "eval_seed: 10000000000000000000 is too large; it must be between 0 and 4611686018427387904",
+    ),
+    "rollout far over the budget": (
+        ["CartPole-v1:ppo", "--set", "n_envs=100000", "--max-timesteps", "2000"],
+        "one rollout (n_envs * n_steps = 100000 * 16) is 1600000 steps but max_timesteps is 2000; lower n_envs/n_steps",
+    ),
+    "obs_type on a non-Atari env": (
+        ["CartPole-v1:ppo", "--set", "obs_type=ram"],
+        "obs_type: ram applies only to Atari envs (ALE/...), not CartPole-v1; remove obs_type",
+    ),
+    # wrappers and env kwargs that do not fit the env (found while the env is built, before the run directory)
+    "wrapper kwarg of the wrong type": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: DiscreteActionSpaceRemapperWrapper, mapping: 3}]"],
+        "'mapping' must be of type list[int], got 3",
+    ),
+    "wrapper kwarg it does not take": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: CartPoleV1_RewardShaper, angle: 2}]"],
+        "does not accept 'angle'",
+    ),
+    "remapped action outside the action space": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: DiscreteActionSpaceRemapperWrapper, mapping: [0, 5]}]"],
+        "mapping[1] = 5 is not an env action (valid: 0..1)",
+    ),
+    "image wrapper on vector observations": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: ResizeObservation, shape: [32, 32]}]"],
+        "ResizeObservation needs image observations (H x W or H x W x C), but CartPole-v1 observes shape (4,)",
+    ),
+    "grayscale on vector observations": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: GrayscaleObservation}]"],
+        "GrayscaleObservation needs RGB image observations",
+    ),
+    "reward shaper of another env": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: MountainCarV0_RewardShaper}]"],
+        "MountainCarV0_RewardShaper is written for MountainCar-v0, not CartPole-v1",
+    ),
+    "vizdoom shaper on another env": (
+        ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: VizDoom_RewardShaper}]"],
+        "VizDoom_RewardShaper is written for VizDoom envs",
+    ),
+    "render mode of the wrong type": (
+        ["CartPole-v1:ppo", "--set", "env_kwargs={render_mode: 7}"],
+        "env_kwargs: render_mode 7 is not a render mode of CartPole-v1; use one of human, rgb_array",
+    ),
+    "env kwarg the env does not take": (
+        ["CartPole-v1:ppo", "--set", "env_kwargs={foo: 1}"],
+        "env_kwargs: CartPole-v1 does not take 'foo'",
+    ),
 }
 
 
