@@ -12,22 +12,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
 
+from utils.cli_parser import OneLineErrorParser
 from utils.config import MAX_EPISODE_SEED
 from utils.config_values import ConfigError, parse_whole_number
 
 
-class _OneLineErrorParser(argparse.ArgumentParser):
-    """argparse with a usage mistake reported as one ``error:`` line (exit status 2), like every other error."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message}; see python run_play.py --help\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The run_play.py command line."""
-    parser = _OneLineErrorParser(description="Play episodes with a trained policy from a run directory.")
+    parser = OneLineErrorParser(description="Play episodes with a trained policy from a run directory.")
     parser.add_argument("config", nargs="?", help="<env>:<variant> to preview with --random (no run needed)")
     parser.add_argument("--run-id", "--run_id", dest="run_id", help="run id or @last (default: @last)")
     parser.add_argument("--checkpoint", default="best", help="best | last | <epoch number> (default: best)")

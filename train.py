@@ -11,6 +11,7 @@ import signal
 import sys
 from typing import Any
 
+from utils.cli_parser import OneLineErrorParser
 from utils.config_files import DEFAULT_CONFIG_ID, list_config_ids, parse_override, split_config_id
 from utils.config_values import ConfigError, parse_number
 
@@ -20,7 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The train.py command line."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         description="Train a PPO or REINFORCE agent from config/environments/<env>.yaml.",
         epilog="examples: python train.py CartPole-v1:ppo -q | python train.py --resume @last | "
         "python train.py CartPole-v1:ppo --set n_envs=16 --set policy_lr='{start: 1e-3, end: 0}'",

@@ -21,6 +21,7 @@ BAD_INPUTS = {
     "unregistered env id": (["CartPole-v1:ppo", "--set", "env_id=CartPole-v9"], "not a registered"),
     "resume of unknown run": (["--resume", "nosuchrun"], "no run 'nosuchrun'"),
     "resume with env given": (["CartPole-v1:ppo", "--resume", "@last"], "drop the <env>:<variant>"),
+    "unknown flag": (["CartPole-v1:ppo", "--bogus"], "unrecognized arguments: --bogus; see python train.py --help"),
     # numbers that make no sense as hyperparameters
     "infinite learning rate": (
         ["CartPole-v1:ppo", "--set", "policy_lr=inf"],
