@@ -167,7 +167,10 @@ def run_training(args: argparse.Namespace) -> int:
         from utils.runs import resolve_run
 
         run = resolve_run(args.resume)
-        lock_run(run.path)  # before anything is read: a second writer fails here, at once
+        lock = lock_run(run.path)  # before anything is read: a second writer fails here, at once
+        if lock.previous_holder:
+            print(f"resume: took over the lock of pid {lock.previous_holder}, which stopped without releasing it",
+                  file=sys.stderr)  # fmt: skip
         plan = plan_resume(run, overrides)  # checks everything; writes nothing
         config = plan.config
     else:

@@ -30,7 +30,7 @@ class RunLock:
     def __init__(self, run_path: Path) -> None:
         self.path = run_path / LOCK_FILE
         self._fd: int | None = None
-        self.previous_holder: str | None = None  # the pid of a dead holder whose lock file was taken over
+        self.previous_holder: str | None = None  # pid of a holder that died holding it (the file was not emptied)
 
     def acquire(self) -> RunLock:
         """Take the lock now or raise RunLockedError naming the holder's pid."""
@@ -55,8 +55,9 @@ class RunLock:
         return self
 
     def release(self) -> None:
-        """Give the lock up (the file stays; an unlocked file means a free run)."""
+        """Give the lock up: the file stays, emptied, so a pid left in it means its holder died holding it."""
         if self._fd is not None:
+            os.ftruncate(self._fd, 0)
             os.close(self._fd)
             self._fd = None
             _held.remove(self)

@@ -177,8 +177,11 @@ def test_a_second_writer_fails_at_once_and_a_killed_writers_lock_is_taken_over(r
     killed_at = checkpoint_state(run)["timesteps"]
     third = train(runs_dir, "--resume", run.name, "-q", "--max-timesteps", str(killed_at + 1024))
     assert third.returncode == 0, third.stderr[-2000:]
-    assert checkpoint_state(run)["timesteps"] == killed_at + 1024
-    assert epochs(run) == list(range(1, (killed_at + 1024) // ROLLOUT + 1))  # continuous, no duplicates
+    assert f"resume: took over the lock of pid {process.pid}, which stopped without releasing it" in third.stderr
+    fourth = train(runs_dir, "--resume", run.name, "-q", "--max-timesteps", str(killed_at + 2048))
+    assert fourth.returncode == 0 and "took over the lock" not in fourth.stderr  # a clean exit releases it
+    assert checkpoint_state(run)["timesteps"] == killed_at + 2048
+    assert epochs(run) == list(range(1, (killed_at + 2048) // ROLLOUT + 1))  # continuous, no duplicates
 
 
 # --- checkpoints: leftovers, damage, fallback ---
