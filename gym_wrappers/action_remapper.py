@@ -25,7 +25,7 @@ def _check_actions(wrapper_name: str, env: gym.Env, actions: list[int], key: str
 
 
 @EnvWrapperRegistry.register()
-class DiscreteActionSpaceRemapperWrapper(gym.ActionWrapper):
+class DiscreteActionSpaceRemapperWrapper(gym.ActionWrapper, gym.utils.RecordConstructorArgs):
     """Lets the agent choose among ``mapping``: its action i is the env's action ``mapping[i]``.
 
     Use it to drop useless actions (e.g. NOOP) and shrink the policy's output layer;
@@ -33,6 +33,7 @@ class DiscreteActionSpaceRemapperWrapper(gym.ActionWrapper):
     """
 
     def __init__(self, env: gym.Env, mapping: list[int]) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, mapping=mapping)
         super().__init__(env)
         _check_actions("DiscreteActionSpaceRemapperWrapper", env, list(mapping), "mapping")
         self.mapping = [int(a) for a in mapping]
@@ -44,7 +45,7 @@ class DiscreteActionSpaceRemapperWrapper(gym.ActionWrapper):
 
 
 @EnvWrapperRegistry.register()
-class ValidActionMask(gym.Wrapper):
+class ValidActionMask(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Puts ``info["action_mask"]`` (bool, one entry per env action, True = allowed) on reset and each step.
 
     The action space is unchanged and disallowed actions still reach the env: the
@@ -53,6 +54,7 @@ class ValidActionMask(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env, valid_actions: list[int]) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, valid_actions=valid_actions)
         super().__init__(env)
         space = _check_actions("ValidActionMask", env, list(valid_actions), "valid_actions")
         self.action_mask = np.zeros(int(space.n), dtype=np.bool_)

@@ -32,6 +32,9 @@ class CartPoleV1_RewardShaper(PotentialBasedRewardShaper):
         position_reward_scale: float = 0.0,
         gamma: float = 0.99,
     ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self, angle_reward_scale=angle_reward_scale, position_reward_scale=position_reward_scale, gamma=gamma
+        )
         require_env_family(env, "CartPoleV1_RewardShaper", "CartPole", "CartPole-v1")
         obs_shape = env.observation_space.shape
         if obs_shape != (4,):

@@ -13,7 +13,7 @@ DISCRETE_ENCODINGS = ("onehot", "binary", "array")
 
 
 @EnvWrapperRegistry.register()
-class DiscreteEncoder(gym.ObservationWrapper):
+class DiscreteEncoder(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Encodes a ``Discrete(n)`` observation as a float32 vector.
 
     ``onehot``: length n, 1.0 at the state's index. ``binary``: the index's bits,
@@ -23,6 +23,7 @@ class DiscreteEncoder(gym.ObservationWrapper):
     """
 
     def __init__(self, env: gym.Env, encoding: str = "onehot") -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, encoding=encoding)
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, gym.spaces.Discrete):

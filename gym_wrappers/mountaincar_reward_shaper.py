@@ -30,6 +30,9 @@ class MountainCarV0_RewardShaper(PotentialBasedRewardShaper):
         position_scale: float = 1.0,
         gamma: float = 0.99,
     ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self, velocity_scale=velocity_scale, position_scale=position_scale, gamma=gamma
+        )
         require_env_family(env, "MountainCarV0_RewardShaper", "MountainCar", "MountainCar-v0")
         obs_shape = env.observation_space.shape
         if obs_shape != (2,):

@@ -17,10 +17,11 @@ from gym_wrappers.registry import EnvWrapperRegistry
 
 
 @EnvWrapperRegistry.register()
-class NoopStartWrapper(gym.Wrapper):
+class NoopStartWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """After each reset, take a random number (1..``noop_max``) of ``noop_action`` steps."""
 
     def __init__(self, env: gym.Env, noop_max: int = 30, noop_action: int = 0) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, noop_max=noop_max, noop_action=noop_action)
         super().__init__(env)
         if isinstance(noop_max, bool) or not isinstance(noop_max, int) or noop_max < 1:
             raise ValueError(f"NoopStartWrapper: noop_max must be an integer >= 1, got {noop_max!r}")

@@ -11,10 +11,11 @@ from gym_wrappers.registry import EnvWrapperRegistry, env_name
 
 
 @EnvWrapperRegistry.register()
-class ScreenObservation(gym.ObservationWrapper):
+class ScreenObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Keep only ``obs[key]`` of a Dict observation (VizDoom's ``screen``; game variables are dropped)."""
 
     def __init__(self, env: gym.Env, key: str = "screen") -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, key=key)
         super().__init__(env)
         if not isinstance(env.observation_space, gym.spaces.Dict) or key not in env.observation_space.spaces:
             raise ValueError(f"ScreenObservation: observation space {env.observation_space} has no '{key}' entry")
@@ -45,6 +46,7 @@ class ResizeImage(ResizeObservation):
     """Gymnasium's ResizeObservation taking ``shape: [height, width]`` as YAML writes it."""
 
     def __init__(self, env: gym.Env, shape: list[int] | tuple[int, int]) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, shape=shape)  # before Gymnasium's record of its own args
         if len(shape) != 2 or min(shape) < 1:
             raise ValueError(f"ResizeObservation: shape must be [height, width] with both >= 1, got {list(shape)}")
         _require_image(env, "ResizeObservation")
@@ -56,5 +58,6 @@ class GrayscaleImage(GrayscaleObservation):
     """Gymnasium's GrayscaleObservation, with a one-line error for observations that are not RGB images."""
 
     def __init__(self, env: gym.Env, keep_dim: bool = False) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, keep_dim=keep_dim)
         _require_image(env, "GrayscaleObservation", rgb=True)
         super().__init__(env, keep_dim=keep_dim)

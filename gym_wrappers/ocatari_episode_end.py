@@ -14,8 +14,12 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 
-class OCAtariEpisodeEnd(gym.Wrapper):
+class OCAtariEpisodeEnd(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """``terminated`` when the game is over, ``truncated`` for any other end of episode."""
+
+    def __init__(self, env: gym.Env) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self)
+        super().__init__(env)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, first_flag, second_flag, info = self.env.step(action)

@@ -19,6 +19,8 @@ class PixelObservationWrapper(AddRenderObservation):
     """
 
     def __init__(self, env: gym.Env, pixels_only: bool = True) -> None:
+        # recorded before AddRenderObservation records its own (render_only, ...), which this class does not take
+        gym.utils.RecordConstructorArgs.__init__(self, pixels_only=pixels_only)
         if not pixels_only:
             raise ValueError(
                 "PixelObservationWrapper: pixels_only=False (state + pixels Dict) is not supported by the policies; "

@@ -32,10 +32,11 @@ def _ram(env: gym.Env) -> np.ndarray:
 
 
 @EnvWrapperRegistry.register()
-class PongV5_FeatureExtractor(gym.ObservationWrapper):
+class PongV5_FeatureExtractor(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Six features from the RAM: ball x, ball y, ball dx, ball dy, player y, opponent y, scaled to [-1, 1]."""
 
     def __init__(self, env: gym.Env) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self)
         _require_pong(env, "PongV5_FeatureExtractor")
         super().__init__(env)
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (6,), np.float32)
@@ -60,6 +61,7 @@ class PongV5_RewardShaper(PotentialBasedRewardShaper):
     """Potential-based shaping: Φ = -tracking_scale * |player paddle y - ball y| / 255 (keep the paddle on the ball)."""
 
     def __init__(self, env: gym.Env, tracking_scale: float = 1.0, gamma: float = 0.99) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, tracking_scale=tracking_scale, gamma=gamma)
         _require_pong(env, "PongV5_RewardShaper")
         super().__init__(env, gamma=gamma)
         self.tracking_scale = tracking_scale

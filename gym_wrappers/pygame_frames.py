@@ -24,10 +24,11 @@ _DRAW_ONLY = "_draw_only"  # a render mode the classic-control renderers draw fo
 _LAYOUTS = {(16, 8, 0): "BGRX", (0, 8, 16): "RGBX"}  # red, green, blue bit shifts -> bytes in memory
 
 
-class PygameFrameGrabber(gym.Wrapper):
+class PygameFrameGrabber(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Same frames as the env's ``rgb_array`` render, read from its pygame surface in one copy."""
 
     def __init__(self, env: gym.Env) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self)
         super().__init__(env)
         self.fast: bool | None = None if env.render_mode == "rgb_array" else False
         self.layout = "RGBX"  # byte order of the arrays ``padded`` returns

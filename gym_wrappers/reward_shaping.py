@@ -7,7 +7,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 
-class PotentialBasedRewardShaper(gym.Wrapper):
+class PotentialBasedRewardShaper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Adds F = scale * (gamma * Φ(s') - Φ(s)) to each reward; subclasses define Φ.
 
     Shaping of this form leaves the optimal policy unchanged. Φ of a terminal state
@@ -15,9 +15,13 @@ class PotentialBasedRewardShaper(gym.Wrapper):
     is not terminal, only cut off. Every step's ``info`` carries the unshaped
     ``env_reward`` (kept from an inner shaper if stacked) and the ``shaping_reward``
     (summed over stacked shapers), so metrics can report the env's real return.
+
+    A subclass records its own constructor arguments (``RecordConstructorArgs.__init__``) before
+    calling this one, so its ``env.spec`` entry rebuilds the subclass; the first record wins.
     """
 
     def __init__(self, env: gym.Env, gamma: float = 0.99, scale: float = 1.0) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, gamma=gamma, scale=scale)
         super().__init__(env)
         if not 0.0 <= gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {gamma}")

@@ -30,6 +30,9 @@ class VizDoom_RewardShaper(PotentialBasedRewardShaper):
         gamma: float = 0.99,
         weights: list[float] | None = None,
     ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self, gamevariable_scale=gamevariable_scale, gamma=gamma, weights=weights
+        )
         game = getattr(env.unwrapped, "game", None)
         if game is None or not hasattr(game, "get_available_game_variables_size"):
             raise ValueError(

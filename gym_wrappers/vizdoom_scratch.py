@@ -19,10 +19,11 @@ import gymnasium as gym
 _CWD_LOCK = threading.Lock()  # the working directory is per process: one launch at a time
 
 
-class VizDoomScratchDir(gym.Wrapper):
+class VizDoomScratchDir(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Runs the Doom engine with its working directory in a temp folder removed on ``close``."""
 
     def __init__(self, env: gym.Env) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self)
         super().__init__(env)
         self.scratch: str | None = None
 

@@ -47,6 +47,7 @@ POLICIES = ("mlp", "cnn")
 ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "leaky_relu")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 VECTORIZATION_MODES = ("auto", "sync", "async", "native")
+ASYNC_CONTEXTS = ("auto", "fork", "spawn", "forkserver")
 OBS_NORMALIZATIONS = (False, "rolling", "static")
 OBS_TYPES = ("rgb", "ram", "objects")
 POLICY_TARGETS = ("returns", "advantages")
@@ -77,6 +78,11 @@ class Config:
     n_envs: int = _f(8, "number of parallel training environments", min=1)
     vectorization_mode: str = _f(
         "auto", "auto | sync | async | native (the env's own vectorized version)", choices=VECTORIZATION_MODES
+    )
+    async_context: str = _f(
+        "auto",
+        "start method of async workers: auto (the platform's default) | fork | spawn | forkserver",
+        choices=ASYNC_CONTEXTS,
     )
     env_kwargs: dict[str, Any] = _f({}, "keyword arguments passed to gymnasium.make")
     env_wrappers: list[dict[str, Any]] = _f([], "wrappers applied to each env, as {id: Name, **kwargs}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 from collections.abc import Callable
@@ -57,7 +58,8 @@ def is_retro(env_id: str) -> bool:
     return spec is not None and (spec.kwargs or {}).get("retro_game") == env_id
 
 
-def _make_retro(retro_game: str, render_mode: str | None = None, **kwargs: object) -> gym.Env:
+def make_retro_env(retro_game: str, render_mode: str | None = None, **kwargs: object) -> gym.Env:
+    """Entry point of the stable-retro ids registered here (by module path, so ``gym.make(env.spec)`` finds it)."""
     import stable_retro
 
     try:
@@ -72,7 +74,7 @@ def _make_retro(retro_game: str, render_mode: str | None = None, **kwargs: objec
 
 def _register_retro(env_id: str) -> None:
     if env_id in _retro_games():
-        gym.register(id=env_id, entry_point=_make_retro, kwargs={"retro_game": env_id})
+        gym.register(id=env_id, entry_point="utils.envs:make_retro_env", kwargs={"retro_game": env_id})
 
 
 def is_atari_rgb(config: Config) -> bool:
@@ -186,6 +188,10 @@ def _make_kwargs(config: Config, render_mode: str | None) -> dict[str, Any]:
     return kwargs
 
 
+def _as_float32(obs: Any) -> np.ndarray:
+    return np.asarray(obs, np.float32)
+
+
 def _make_ocatari(config: Config, render_mode: str | None) -> gym.Env:
     """ALE with OCAtari's object-list observations (objects x features, from the RAM)."""
     try:
@@ -200,7 +206,7 @@ def _make_ocatari(config: Config, render_mode: str | None) -> gym.Env:
     ocatari.render_mode = ocatari._env.render_mode
     env = OCAtariEpisodeEnd(ocatari)
     env.observation_space = gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32)
-    env = gym.wrappers.TransformObservation(env, lambda obs: np.asarray(obs, np.float32), env.observation_space)
+    env = gym.wrappers.TransformObservation(env, _as_float32, env.observation_space)
     if config.max_episode_steps is not None:
         env = gym.wrappers.TimeLimit(env, config.max_episode_steps)
     return env
@@ -225,8 +231,8 @@ def make_single_env(config: Config, render_mode: str | None = None) -> gym.Env:
     return env
 
 
-def _env_factory(config: Config, render_mode: str | None) -> Callable[[], gym.Env]:
-    return lambda: make_single_env(config, render_mode)
+def _wrapped(make: Callable[[], gym.Env], wrap: Callable[[gym.Env], gym.Env]) -> gym.Env:
+    return wrap(make())
 
 
 def build_env(
@@ -255,12 +261,13 @@ def build_env(
             return gym.make_vec(
                 config.env_id, n_envs, vectorization_mode="vector_entry_point", **_make_kwargs(config, render_mode)
             )
-        factories = [_env_factory(config, render_mode) for _ in range(n_envs)]
+        # spawn/forkserver workers get these pickled (Gymnasium cloudpickles them); a partial travels by name
+        factories = [functools.partial(make_single_env, config, render_mode) for _ in range(n_envs)]
         if wrap_first is not None:
-            first = factories[0]
-            factories[0] = lambda: wrap_first(first())
+            factories[0] = functools.partial(_wrapped, factories[0], wrap_first)
         if mode == "async":
-            return gym.vector.AsyncVectorEnv(factories)
+            context = None if config.async_context == "auto" else config.async_context  # None: platform default
+            return gym.vector.AsyncVectorEnv(factories, context=context)
         return gym.vector.SyncVectorEnv(factories)
     except ConfigError:
         raise
