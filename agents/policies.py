@@ -25,8 +25,9 @@ from utils.config_values import ConfigError
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
 
 
-def _mlp(sizes: list[int], activation: str, out_gain: float) -> nn.Sequential:
-    """Linear layers with orthogonal init; the last layer uses ``out_gain`` (tanh MLPs: see ``TanhMLP``)."""
+def _mlp(sizes: list[int], activation: str, out_gain: float, fused: bool = True) -> nn.Sequential:
+    """Linear layers with orthogonal init; the last layer uses ``out_gain``; ``fused``: tanh MLPs run as one
+    ``TanhMLP`` node (same weights and results as the plain ``nn.Sequential``)."""
     layers: list[nn.Module] = []
     for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         last = index == len(sizes) - 2
@@ -36,7 +37,7 @@ def _mlp(sizes: list[int], activation: str, out_gain: float) -> nn.Sequential:
         layers.append(linear)
         if not last:
             layers.append(ACTIVATIONS[activation]())
-    return TanhMLP(*layers) if TanhMLP.fits(layers) else nn.Sequential(*layers)
+    return TanhMLP(*layers) if fused and TanhMLP.fits(layers) else nn.Sequential(*layers)
 
 
 def obs_input_size(space: spaces.Space) -> int:
@@ -67,10 +68,11 @@ class MLPPolicy(nn.Module):
         else:
             self.n_obs = obs_input_size(obs_space)
             heads = list(config.hidden_dims)
-        self.actor = _mlp([self.n_obs, *heads, n_actions], config.activation, out_gain=0.01)
-        self.critic = _mlp([self.n_obs, *heads, 1], config.activation, out_gain=1.0) if config.uses_critic else None
+        fast = config.fast_paths == "auto"
+        self.actor = _mlp([self.n_obs, *heads, n_actions], config.activation, 0.01, fast)
+        self.critic = _mlp([self.n_obs, *heads, 1], config.activation, 1.0, fast) if config.uses_critic else None
         self.fast_actor: NumpyActor | None = None
-        if self.cnn is None and not self.discrete_obs and NumpyActor.fits(self.actor, self.action_head):
+        if fast and self.cnn is None and not self.discrete_obs and NumpyActor.fits(self.actor, self.action_head):
             self.fast_actor = NumpyActor(self.actor, self.critic, self.action_head)
 
     @property

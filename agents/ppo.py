@@ -19,7 +19,8 @@ class PPO(BaseAgent):
     def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
         super().__init__(config, train_env)
         # the same gradients as loss() + backward(), written out for small tanh MLPs (agents/ppo_fused.py)
-        self.fused = FusedPPOGradients(self.policy, config) if FusedPPOGradients.fits(self.policy, config) else None
+        fits = config.fast_paths == "auto" and FusedPPOGradients.fits(self.policy, config)
+        self.fused = FusedPPOGradients(self.policy, config) if fits else None
 
     def compute_gradients(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.fused is None or not self.fused.usable():

@@ -28,6 +28,19 @@ from agents.policies import MLPPolicy
 from agents.tanh_mlp import TanhMLP, tanh_mlp_backward, tanh_mlp_forward
 from utils.config import Config
 
+ANY = object()  # an option whose every value this module implements
+# Every config field PPO.loss reads, and the values this module implements for it: a config with another value
+# (or a new loss option missing here: tests/test_ppo_fused.py reads PPO.loss to check) trains through autograd.
+LOSS_OPTIONS: dict[str, object] = {
+    "normalize_advantages": ANY,
+    "clip_range_vf": ANY,
+    "clip_range": ANY,  # scheduled: passed to each call
+    "vf_coef": ANY,
+    "ent_coef": ANY,
+    "replay_ratio": 0.0,  # replayed minibatches carry importance weights this module does not implement
+    "replay_is_clip": ANY,  # read only for replayed minibatches, which never come here (replay_ratio: 0)
+}
+
 
 class FusedPPOGradients:
     """Computes PPO's loss and fills the policy's parameter gradients, for the case described above."""
@@ -54,7 +67,7 @@ class FusedPPOGradients:
             and isinstance(policy.actor, TanhMLP)
             and isinstance(policy.critic, TanhMLP)
             and isinstance(policy.action_head, CategoricalHead)
-            and config.replay_ratio == 0
+            and all(value is ANY or getattr(config, name) == value for name, value in LOSS_OPTIONS.items())
         )
 
     def usable(self) -> bool:

@@ -154,3 +154,44 @@ def test_real_training_takes_the_closed_form_path(runs_dir: Path, monkeypatch: p
     settings = {"env_id": "CartPole-v1", "n_envs": 4, "n_steps": 16, "batch_size": 64, "n_epochs": 2}
     train(Config(**settings, max_timesteps=256, video="off", eval_freq=0), quiet=True)
     assert len(calls) == (256 // 64) * 2  # every minibatch of every update
+
+
+def test_every_config_field_ppo_loss_reads_is_listed_as_implemented_or_not() -> None:
+    """A new option read by PPO.loss must be added to LOSS_OPTIONS (or the closed form would silently ignore it)."""
+    import inspect
+    import re
+
+    from agents.ppo_fused import LOSS_OPTIONS
+    from utils.config import FIELD_NAMES
+
+    source = inspect.getsource(PPO.loss)
+    read = set(re.findall(r"config\.(\w+)", source)) | set(re.findall(r"hparams_now\[\"(\w+)\"\]", source))
+    read &= set(FIELD_NAMES)  # drop derived properties and locals
+    assert {"normalize_advantages", "clip_range_vf", "clip_range", "vf_coef", "ent_coef"} <= read  # the scan works
+    assert read - set(LOSS_OPTIONS) == set()
+
+
+def test_an_option_value_the_closed_form_does_not_implement_falls_back_to_autograd() -> None:
+    assert make_agent().fused is not None
+    assert make_agent(replay_ratio=0.5).fused is None
+
+
+def test_fast_paths_off_trains_through_plain_modules_and_ppo_loss() -> None:
+    agent = make_agent(fast_paths="off")
+    assert agent.fused is None and agent.policy.fast_actor is None
+    assert type(agent.policy.actor) is torch.nn.Sequential and type(agent.policy.critic) is torch.nn.Sequential
+    fast = make_agent()
+    assert type(fast.policy.actor) is not torch.nn.Sequential  # TanhMLP: the switch changes something
+    # the same weights either way: the same initialization, so state dicts match key for key
+    torch.manual_seed(0)
+    plain = make_agent(fast_paths="off").policy.state_dict()
+    torch.manual_seed(0)
+    fused = make_agent().policy.state_dict()
+    assert plain.keys() == fused.keys() and all(torch.equal(plain[k], fused[k]) for k in plain)
+    # and the same gradient, through autograd on one side and the closed form on the other
+    batch = minibatch(fast)
+    fast.policy.load_state_dict(agent.policy.state_dict())
+    stats_plain = agent.compute_gradients(batch)
+    stats_fast = fast.compute_gradients(batch)
+    torch.testing.assert_close(agent.flat_params.flat.grad, fast.flat_params.flat.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(stats_plain["loss_total"], stats_fast["loss_total"], rtol=1e-5, atol=1e-6)

@@ -48,6 +48,7 @@ ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "leaky_relu")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 VECTORIZATION_MODES = ("auto", "sync", "async", "native")
 ASYNC_CONTEXTS = ("auto", "fork", "spawn", "forkserver")
+FAST_PATHS = ("auto", "off")
 OBS_NORMALIZATIONS = (False, "rolling", "static")
 OBS_TYPES = ("rgb", "ram", "objects")
 POLICY_TARGETS = ("returns", "advantages")
@@ -162,6 +163,12 @@ class Config:
         "early Breakout (no full pixel-Atari comparison yet); "
         "auto = bf16-mixed for cnn policies on such a CPU, 32-true otherwise (MLPs, GPUs, other CPUs)",
         choices=PRECISIONS,
+    )
+    fast_paths: str = _f(
+        "auto",
+        "auto: closed-form PPO gradient, fused tanh MLPs and NumPy action selection where they apply (same math, "
+        "tested against autograd); off: plain torch modules and autograd through PPO.loss",
+        choices=FAST_PATHS,
     )
     checkpoint_freq: int = _f(20_000, "save the 'last' checkpoint every this many env steps", min=1)
     keep_checkpoints: int = _f(3, "keep the newest this-many checkpoints besides 'best' (resume fallbacks)", min=1)

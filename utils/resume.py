@@ -36,7 +36,7 @@ RESUME_CHANGEABLE = {
     "max_timesteps", "eval_freq", "eval_episodes", "eval_deterministic", "reward_threshold", "early_stop",
     "checkpoint_freq", "keep_checkpoints", "policy_lr", "clip_range", "ent_coef", "vf_coef", "target_kl",
     "max_grad_norm", "n_epochs", "description", "torch_threads", "accelerator", "precision", "video",
-    "max_videos", "video_fps", "async_context",
+    "max_videos", "video_fps", "async_context", "fast_paths",
 }  # fmt: skip
 
 
