@@ -17,7 +17,6 @@ import torch
 
 from agents.flat_params import FlatParameters, flatten_optimizer_state
 from agents.policies import build_policy
-from agents.replay import ReplayBuffer
 from utils.config import Config
 from utils.normalization import ObsNormalizer, RewardNormalizer
 from utils.returns import explained_variance
@@ -99,8 +98,6 @@ class BaseAgent(pl.LightningModule):
         self.epoch_metrics: dict[str, float] = {}
         self.train_seconds = 0.0
         self.pending_optimizer_state: dict | None = None
-        self.replay = ReplayBuffer(config.replay_buffer_size) if config.replay_ratio > 0 else None
-        self.replay_credit = 0.0
 
     # --- algorithm hooks ---
     def compute_targets(self, rollout: Rollout) -> tuple[np.ndarray, np.ndarray]:
@@ -118,32 +115,20 @@ class BaseAgent(pl.LightningModule):
         loss.backward()  # plain autograd: Lightning's manual_backward adds ~0.25 ms of hooks
         return stats
 
-    # --- PPO+replay: earlier rollouts' transitions, importance-weighted in the loss ---
+    # --- optional hooks (PPO uses them for replay) ---
     def extra_minibatches(self) -> list[dict[str, torch.Tensor]]:
-        """``replay_ratio`` replayed minibatches per on-policy minibatch (fractions accumulate)."""
-        if self.replay is None or self.replay.size == 0:
-            return []
-        self.replay_credit += self.config.replay_ratio
-        count, self.replay_credit = int(self.replay_credit), self.replay_credit % 1.0
-        size = min(self.config.minibatch_size, self.replay.size)
-        return [self.replay.sample(size, self.rng, self.device) for _ in range(count)]
+        """Minibatches to train on after each on-policy one (none by default)."""
+        return []
 
     def after_update(self, data: dict[str, torch.Tensor]) -> None:
-        """Store the rollout for replay once its own update is done."""
-        if self.replay is not None:
-            self.replay.add(data)
+        """Called with the rollout's flat tensors once its update is done."""
 
     def extra_state(self) -> dict[str, np.ndarray]:
-        """Replay buffer arrays to checkpoint."""
-        if self.replay is None:
-            return {}
-        return {**self.replay.state(), "replay.credit": np.asarray(self.replay_credit)}
+        """Arrays an algorithm adds to checkpoints."""
+        return {}
 
     def load_extra_state(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restore the replay buffer."""
-        if self.replay is not None:
-            self.replay.load(arrays)
-            self.replay_credit = float(arrays.get("replay.credit", 0.0))
+        """Restore what ``extra_state`` saved."""
 
     # --- Lightning ---
     def configure_optimizers(self) -> torch.optim.Optimizer:

@@ -8,19 +8,23 @@ import torch
 
 from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize, mean_weights
 from agents.ppo_fused import FusedPPOGradients
+from agents.replay import ReplayBuffer
 from utils.config import Config
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
 
 
 class PPO(BaseAgent):
-    """Proximal Policy Optimization with an actor-critic policy (optionally with replay, see ``BaseAgent``)."""
+    """Proximal Policy Optimization with an actor-critic policy, optionally with replay (``replay_ratio``)."""
 
     def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
         super().__init__(config, train_env)
         # the same gradients as loss() + backward(), written out for small tanh MLPs (agents/ppo_fused.py)
         fits = config.fast_paths == "auto" and FusedPPOGradients.fits(self.policy, config)
         self.fused = FusedPPOGradients(self.policy, config) if fits else None
+        # PPO+replay: earlier rollouts' transitions, importance-weighted in loss() (off by default)
+        self.replay = ReplayBuffer(config.replay_buffer_size) if config.replay_ratio > 0 else None
+        self.replay_credit = 0.0
 
     def compute_gradients(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.fused is None or not self.fused.usable():
@@ -28,6 +32,33 @@ class PPO(BaseAgent):
         self.flat_params.zero_grad()  # re-attaches the flat gradient views if anything replaced them
         hparams = self.hparams_now
         return self.fused(batch, hparams["clip_range"], hparams["vf_coef"], hparams["ent_coef"])
+
+    # --- replay hooks (BaseAgent calls them; all no-ops without replay) ---
+    def extra_minibatches(self) -> list[dict[str, torch.Tensor]]:
+        """``replay_ratio`` replayed minibatches per on-policy minibatch (fractions accumulate)."""
+        if self.replay is None or self.replay.size == 0:
+            return []
+        self.replay_credit += self.config.replay_ratio
+        count, self.replay_credit = int(self.replay_credit), self.replay_credit % 1.0
+        size = min(self.config.minibatch_size, self.replay.size)
+        return [self.replay.sample(size, self.rng, self.device) for _ in range(count)]
+
+    def after_update(self, data: dict[str, torch.Tensor]) -> None:
+        """Store the rollout for replay once its own update is done."""
+        if self.replay is not None:
+            self.replay.add(data)
+
+    def extra_state(self) -> dict[str, np.ndarray]:
+        """Replay buffer arrays to checkpoint."""
+        if self.replay is None:
+            return {}
+        return {**self.replay.state(), "replay.credit": np.asarray(self.replay_credit)}
+
+    def load_extra_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore the replay buffer."""
+        if self.replay is not None:
+            self.replay.load(arrays)
+            self.replay_credit = float(arrays.get("replay.credit", 0.0))
 
     def compute_targets(self, rollout: Rollout) -> tuple[np.ndarray, np.ndarray]:
         return compute_gae(

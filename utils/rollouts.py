@@ -52,6 +52,17 @@ class EpisodeStats:
         self.count += 1
 
 
+def require_next_step_autoreset(env: gym.vector.VectorEnv) -> None:
+    """The collector marks the step after an episode end as a reset step: that is Gymnasium's next-step
+    autoreset. A vector env that resets otherwise would mix two episodes' transitions silently."""
+    mode = env.metadata.get("autoreset_mode")
+    if mode is not None and mode != gym.vector.AutoresetMode.NEXT_STEP:
+        raise ValueError(
+            f"{type(env).__name__} autoresets in mode {getattr(mode, 'name', mode)}; the rollout collector needs "
+            "NEXT_STEP (Gymnasium's default): build the vector env with autoreset_mode=AutoresetMode.NEXT_STEP"
+        )
+
+
 class RolloutCollector:
     """Steps a vector env with a policy and fills a ``Rollout`` per call."""
 
@@ -65,6 +76,7 @@ class RolloutCollector:
         seed: int,
         device: torch.device,
     ) -> None:
+        require_next_step_autoreset(env)
         self.env, self.policy, self.device = env, policy, device
         self.obs_normalizer, self.reward_normalizer = obs_normalizer, reward_normalizer
         n_envs = env.num_envs
