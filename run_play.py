@@ -50,6 +50,7 @@ def _resolve(args: argparse.Namespace) -> tuple[object, object, object]:
     """Config, policy and observation normalizer to play with."""
     from agents.loading import load_trained_policy
     from agents.policies import build_policy
+    from utils.checkpoints import checkpoint_logs_enabled
     from utils.config import load_config
     from utils.config_files import split_config_id
     from utils.envs import build_env
@@ -66,7 +67,8 @@ def _resolve(args: argparse.Namespace) -> tuple[object, object, object]:
         run = resolve_run(args.run_id or "@last")
         if not args.random:
             trained = load_trained_policy(run, args.checkpoint)
-            print(f"run {run.run_id}, checkpoint {trained.checkpoint}")
+            if checkpoint_logs_enabled():
+                print(f"run {run.run_id}, checkpoint {trained.checkpoint}")
             return trained.config, trained.policy, trained.obs_normalizer
         from utils.config import Config
 

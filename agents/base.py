@@ -23,8 +23,6 @@ from utils.returns import explained_variance
 from utils.rollouts import Rollout, RolloutCollector
 from utils.schedules import scheduled_value
 
-SCHEDULED = ("policy_lr", "clip_range", "ent_coef", "vf_coef")
-
 
 class TrainingDiverged(RuntimeError):
     """A loss, gradient norm, reward or parameter became NaN or infinite; the update's results are unusable."""
@@ -77,6 +75,8 @@ def build_optimizer(config: Config, params: list[torch.nn.Parameter], lr: float)
 
 class BaseAgent(pl.LightningModule):
     """Owns the policy, the rollout collector and the update loop."""
+
+    scheduled: tuple[str, ...] = ("policy_lr", "ent_coef", "vf_coef")  # hyperparameters that may follow a schedule
 
     def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
         super().__init__()
@@ -169,7 +169,7 @@ class BaseAgent(pl.LightningModule):
 
     def _apply_schedules(self) -> None:
         step, total = self.collector.timesteps, self.config.max_timesteps
-        self.hparams_now = {name: scheduled_value(getattr(self.config, name), step, total) for name in SCHEDULED}
+        self.hparams_now = {name: scheduled_value(getattr(self.config, name), step, total) for name in self.scheduled}
         for group in self.optimizers().optimizer.param_groups:
             group["lr"] = self.hparams_now["policy_lr"]
 

@@ -17,6 +17,8 @@ from utils.rollouts import Rollout
 class PPO(BaseAgent):
     """Proximal Policy Optimization with an actor-critic policy, optionally with replay (``replay_ratio``)."""
 
+    scheduled = (*BaseAgent.scheduled, "clip_range")
+
     def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
         super().__init__(config, train_env)
         # the same gradients as loss() + backward(), written out for small tanh MLPs (agents/ppo_fused.py)

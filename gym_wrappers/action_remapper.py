@@ -49,7 +49,7 @@ class ValidActionMask(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Puts ``info["action_mask"]`` (bool, one entry per env action, True = allowed) on reset and each step.
 
     The action space is unchanged and disallowed actions still reach the env: the
-    mask only tells a policy which logits to mask (set to -inf) before sampling.
+    mask only tells a policy which logits to mask (set to a large negative value) before sampling.
     Entry i refers to the env's i-th action (``start + i``).
     """
 

@@ -22,7 +22,7 @@ class MetricRule:
     precision: int = 3  # decimals shown; 0 means an integer counter
     min: float | None = None  # values below this are highlighted
     max: float | None = None  # values above this are highlighted
-    label: str | None = None  # optional short display name
+    label: str | None = None  # optional short display name (console tables)
 
 
 class MetricsRules:
@@ -61,10 +61,6 @@ class MetricsRules:
             rule = self.exact.get(name) or next((r for p, r in self.globs if fnmatchcase(name, p)), self.default)
             self._cache[name] = rule
         return rule
-
-    def label(self, name: str) -> str:
-        """Display name for a metric: the rule's label, else the name itself."""
-        return self.rule_for(name).label or name
 
     def format(self, name: str, value: float) -> str:
         """Format a value with its rule's precision; counters get thousands separators and no decimals."""

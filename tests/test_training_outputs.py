@@ -95,3 +95,48 @@ def test_a_checkpoint_is_written_only_after_its_metrics_and_episode_rows(
     for updates, logged_epoch, last_eval, logged_eval in seen:
         assert logged_epoch == updates  # this epoch's metrics row is already in metrics.csv
         assert logged_eval == last_eval  # and the rows of the evaluation the checkpoint has counted
+
+
+def test_the_session_log_is_closed_when_train_returns_and_can_be_switched_off(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    config = load_config("CartPole-v1", "ppo", {"max_timesteps": 256, "video": "off"})
+    result = train(config, quiet=True)
+    assert (result.run.path / "logs" / "train.log").read_text()
+    assert logging.getLogger(f"gymnasium_solver.run.{result.run.run_id}").handlers == []  # no leaked descriptor
+    monkeypatch.setenv("GYMSOLVER_DISABLE_SESSION_LOGS", "1")
+    quiet = train(config, quiet=True)
+    assert not (quiet.run.path / "logs" / "train.log").exists()
+
+
+def test_envs_are_closed_when_setup_fails_after_building_them(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import utils.training as training
+
+    built, closed = [], []
+
+    def recording_build_env(*args, **kwargs):
+        env = original(*args, **kwargs)
+        close = env.close
+        env.close = lambda: (closed.append(env), close())[1]  # native vector envs keep no closed flag
+        built.append(env)
+        return env
+
+    def failing_agent_class(name):
+        raise RuntimeError("agent construction failed")
+
+    original = training.build_env
+    monkeypatch.setattr(training, "build_env", recording_build_env)
+    monkeypatch.setattr(training, "agent_class", failing_agent_class)
+    with pytest.raises(RuntimeError, match="agent construction failed"):
+        train(load_config("CartPole-v1", "ppo", {"max_timesteps": 256, "video": "off"}), quiet=True)
+    assert len(built) == 2 and all(any(env is done for done in closed) for env in built)
+
+
+def test_only_the_hyperparameters_an_algorithm_has_are_logged(runs_dir: Path) -> None:
+    ppo = train(load_config("CartPole-v1", "ppo", {"max_timesteps": 256, "video": "off"}), quiet=True)
+    reinforce = train(load_config("CartPole-v1", "reinforce", {"max_timesteps": 1024, "video": "off"}), quiet=True)
+    assert "train/clip_range" in rows(ppo.run.path)[0]
+    assert "train/clip_range" not in rows(reinforce.run.path)[0]
+    assert "train/policy_lr" in rows(reinforce.run.path)[0]

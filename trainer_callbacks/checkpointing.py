@@ -44,7 +44,6 @@ def save_agent_checkpoint(
         "collector": scalars,
         "evaluation": evaluator.state(),
         "env_state": env_tree,
-        "obs_space_shape": list(env.single_observation_space.shape),
     }
     name = checkpoint_name(agent.updates, agent.collector.timesteps)
     state["best_checkpoint"] = name if "best" in aliases else alias_target(run.checkpoints, "best")

@@ -245,6 +245,13 @@ def read_checkpoint(path: Path, with_optimizer: bool = True) -> CheckpointData:
     )
 
 
+def checkpoint_logs_enabled() -> bool:
+    """False when ``VIBES_QUIET`` (or its alias ``VIBES_DISABLE_CHECKPOINT_LOGS``) is set: checkpoint-load
+    messages ("run X, checkpoint Y", "continuing from checkpoint Y") are then not printed. Warnings about a
+    damaged checkpoint still are."""
+    return not any(os.environ.get(name) for name in ("VIBES_QUIET", "VIBES_DISABLE_CHECKPOINT_LOGS"))
+
+
 def nonfinite_tensor(data: CheckpointData) -> str | None:
     """The name of the first weight or statistics array holding NaN or infinity, else None."""
     for name, tensor in data.weights.items():

@@ -49,7 +49,6 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 VECTORIZATION_MODES = ("auto", "sync", "async", "native")
 ASYNC_CONTEXTS = ("auto", "fork", "spawn", "forkserver")
 FAST_PATHS = ("auto", "off")
-OBS_NORMALIZATIONS = (False, "rolling", "static")
 OBS_TYPES = ("rgb", "ram", "objects")
 POLICY_TARGETS = ("returns", "advantages")
 RETURNS_TYPES = ("mc:rtg", "mc:episode")
@@ -66,7 +65,7 @@ def _f(default: Any, help: str, **check: Any) -> Any:
 
 @dataclass
 class Config:
-    """One training run's settings (see ``python train.py --help-fields``)."""
+    """One training run's settings (see ``python train.py --list-fields``)."""
 
     # --- identity ---
     env_id: str = _f("", "Gymnasium id of the environment, e.g. CartPole-v1")

@@ -129,23 +129,13 @@ def report_value(rules: MetricsRules, key: str, value: float) -> str:
 
 
 def config_section(config: Mapping) -> list[str]:
-    """Markdown table of the key config fields that exist (top level, or one level into nested sections)."""
+    """Markdown table of the key config fields (config.json is flat)."""
     rows = []
     for field in CONFIG_FIELDS:
-        value = find_config_value(config, field)
+        value = config.get(field)
         if value is not None:
             rows.append((field, compact(value)))
     return markdown_table(("field", "value"), rows) if rows else ["_no key config fields found_"]
-
-
-def find_config_value(config: Mapping, field: str) -> object | None:
-    """Value of `field` at the top level of `config`, else in its first nested mapping that has it."""
-    if field in config:
-        return config[field]
-    for section in config.values():
-        if isinstance(section, Mapping) and field in section:
-            return section[field]
-    return None
 
 
 def compact(value: object) -> str:

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 import warnings
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 
 import lightning as pl
@@ -24,7 +25,7 @@ from trainer_callbacks.eval_recording import EvalRecordingCallback
 from trainer_callbacks.evaluation import EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
-from utils.checkpoints import alias_target
+from utils.checkpoints import alias_target, checkpoint_logs_enabled
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, reward_threshold
@@ -72,14 +73,18 @@ def _accelerator(config: Config) -> str:
     return config.accelerator
 
 
-def _session_log(run: RunDir) -> logging.Logger:
+def _session_log(run: RunDir, stack: ExitStack) -> logging.Logger:
+    """``logs/train.log`` (unless ``GYMSOLVER_DISABLE_SESSION_LOGS`` or ``VIBES_DISABLE_SESSION_LOGS`` is set),
+    closed when ``stack`` closes."""
     logger = logging.getLogger(f"gymnasium_solver.run.{run.run_id}")
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    if not os.environ.get("VIBES_DISABLE_SESSION_LOGS"):
+    if not any(os.environ.get(name) for name in ("GYMSOLVER_DISABLE_SESSION_LOGS", "VIBES_DISABLE_SESSION_LOGS")):
         handler = logging.FileHandler(run.logs / "train.log")
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         logger.addHandler(handler)
+        stack.callback(logger.removeHandler, handler)
+        stack.callback(handler.close)
     return logger
 
 
@@ -105,7 +110,8 @@ def train(config: Config, quiet: bool = False, resume: ResumePlan | None = None)
         worker.start()  # before envs and threads exist: the worker is forked from this process on Linux
     run: list[RunDir] = [resume.run] if resume is not None else []
     try:
-        return _train(config, quiet, resume, accelerator, worker, run)
+        with ExitStack() as stack:  # envs and the session log close even when setup fails
+            return _train(config, quiet, resume, accelerator, worker, run, stack)
     finally:
         if worker is not None:
             worker.close()
@@ -120,10 +126,11 @@ def _train(
     accelerator: str,
     worker: VideoWorker | None,
     created: list[RunDir],
+    stack: ExitStack,
 ) -> TrainingResult:
     check_runs_root()
-    train_env = build_env(config, "train")
-    eval_env = build_env(config, "eval")
+    train_env = stack.enter_context(closing(build_env(config, "train")))
+    eval_env = stack.enter_context(closing(build_env(config, "eval")))
     threshold = reward_threshold(config)
     agent = agent_class(config.algo_id)(config, train_env)
     if config.video != "off":
@@ -137,13 +144,15 @@ def _train(
     else:
         run = create_run(config.to_dict())
         created.append(run)
-    log = _session_log(run)
+    log = _session_log(run, stack)
     recorder = EvalRecordingCallback(config, run, worker)
     evaluator.on_result, evaluator.on_start = recorder.on_evaluation, recorder.before_evaluation
     checkpoints = CheckpointCallback(run, evaluator, log)
     if resume is not None:
         checkpoints.last_saved_timesteps = agent.collector.timesteps
         notes = [*resume.notes, f"continuing from checkpoint {resume.checkpoint.path.name} at step {resume.timesteps}"]
+        if not checkpoint_logs_enabled() and not resume.notes:
+            notes = []  # VIBES_QUIET: nothing went wrong, so nothing to say
         for note in notes:
             print(f"resume: {note}", file=sys.stderr)
             log.info("resume: %s", note)
