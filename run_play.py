@@ -12,10 +12,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from utils.cli_parser import OneLineErrorParser
-from utils.config import MAX_EPISODE_SEED
+from utils.config import MAX_EPISODE_SEED, Config
 from utils.config_values import ConfigError, parse_whole_number
+
+if TYPE_CHECKING:  # imported where used: --help stays fast
+    from agents.policies import MLPPolicy
+    from utils.normalization import ObsNormalizer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +51,7 @@ def _render_mode(args: argparse.Namespace) -> str | None:
     return "human" if os.environ.get("DISPLAY") or sys.platform == "darwin" else None
 
 
-def _resolve(args: argparse.Namespace) -> tuple[object, object, object]:
+def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer]:
     """Config, policy and observation normalizer to play with."""
     from agents.loading import load_trained_policy
     from agents.policies import build_policy
@@ -70,8 +75,6 @@ def _resolve(args: argparse.Namespace) -> tuple[object, object, object]:
             if checkpoint_logs_enabled():
                 print(f"run {run.run_id}, checkpoint {trained.checkpoint}")
             return trained.config, trained.policy, trained.obs_normalizer
-        from utils.config import Config
-
         config = Config.from_dict(run.read_config())
     import torch
 
@@ -86,6 +89,7 @@ def _resolve(args: argparse.Namespace) -> tuple[object, object, object]:
 
 def play(args: argparse.Namespace) -> int:
     """Play the episodes, print each and a summary; Ctrl-C stops after printing what finished."""
+    import gymnasium as gym
     import numpy as np
 
     from utils.envs import build_env
@@ -98,7 +102,7 @@ def play(args: argparse.Namespace) -> int:
     render_mode = _render_mode(args)
     captures: list[FrameCapture] = []
 
-    def capture(env: object) -> object:
+    def capture(env: gym.Env) -> gym.Env:
         captures.append(FrameCapture(env, Path(args.record).resolve(), fps=args.fps))
         return captures[-1]
 
@@ -106,6 +110,7 @@ def play(args: argparse.Namespace) -> int:
         render_mode = "rgb_array"
     env = build_env(config, "eval", n_envs=1, render_mode=render_mode, wrap_first=capture if args.record else None)
     if render_mode == "human" and args.fps:
+        assert isinstance(env, gym.vector.SyncVectorEnv)  # eval envs are sync (async only for several retro envs)
         env.envs[0].metadata["render_fps"] = args.fps
     returns, lengths = [], []
     try:
@@ -149,7 +154,7 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise ConfigError(f"--record: {args.record!r} must end in .mp4")
 
 
-def _eval_base_seed(config: object) -> int:
+def _eval_base_seed(config: Config) -> int:
     from utils.evaluation import eval_base_seed
 
     return eval_base_seed(config.seed, config.eval_seed)

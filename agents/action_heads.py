@@ -45,6 +45,8 @@ class ActionHead(nn.Module):
 class CategoricalHead(ActionHead):
     """Discrete(n), optionally restricted to ``valid_actions`` (the others get probability 0)."""
 
+    allowed: torch.Tensor  # buffer: which actions ``valid_actions`` permits
+
     def __init__(self, space: spaces.Discrete, valid_actions: list[int] | None = None) -> None:
         super().__init__(space)
         self.n_outputs = int(space.n)
@@ -88,7 +90,7 @@ class MultiCategoricalHead(ActionHead):
         return torch.stack(parts, dim=-1)
 
     def log_prob_entropy(self, params: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        log_prob = entropy = 0.0
+        log_prob = entropy = params.new_zeros(())  # 0-dim zero: the sums keep params' dtype and device
         for dim, logits in enumerate(params.split(self.sizes, dim=-1)):
             log_probs = functional.log_softmax(logits, dim=-1)
             log_prob = log_prob + log_probs.gather(-1, actions[:, dim].long().unsqueeze(-1)).squeeze(-1)
@@ -118,6 +120,7 @@ class BernoulliHead(ActionHead):
 class GaussianHead(ActionHead):
     """Box(low, high): diagonal Gaussian, mean from the actor, learned log-std."""
 
+    space: spaces.Box
     action_dtype = np.float32
 
     def __init__(self, space: spaces.Box) -> None:

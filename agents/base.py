@@ -136,10 +136,16 @@ class BaseAgent(pl.LightningModule):
         self.flat_params = FlatParameters(self.policy)  # the policy is on its training device by now
         return build_optimizer(self.config, [self.flat_params.flat], lr)
 
+    def torch_optimizer(self) -> torch.optim.Optimizer:
+        """The torch optimizer behind Lightning's wrapper (``configure_optimizers`` returns exactly one)."""
+        optimizer = self.optimizers()
+        assert not isinstance(optimizer, list), "BaseAgent configures exactly one optimizer"
+        return optimizer.optimizer
+
     def on_fit_start(self) -> None:
         self.collector.device = self.device
         if self.pending_optimizer_state is not None:
-            self.optimizers().optimizer.load_state_dict(flatten_optimizer_state(self.pending_optimizer_state))
+            self.torch_optimizer().load_state_dict(flatten_optimizer_state(self.pending_optimizer_state))
             self.pending_optimizer_state = None
 
     def training_step(self, batch: object, batch_idx: int) -> None:
@@ -170,7 +176,7 @@ class BaseAgent(pl.LightningModule):
     def _apply_schedules(self) -> None:
         step, total = self.collector.timesteps, self.config.max_timesteps
         self.hparams_now = {name: scheduled_value(getattr(self.config, name), step, total) for name in self.scheduled}
-        for group in self.optimizers().optimizer.param_groups:
+        for group in self.torch_optimizer().param_groups:
             group["lr"] = self.hparams_now["policy_lr"]
 
     def _flatten(self, rollout: Rollout, advantages: np.ndarray, returns: np.ndarray) -> dict[str, torch.Tensor]:
@@ -192,7 +198,7 @@ class BaseAgent(pl.LightningModule):
     def _optimize(self, data: dict[str, torch.Tensor]) -> dict[str, float]:
         """``n_epochs`` passes of shuffled minibatches; ``target_kl`` ends this update early."""
         config = self.config
-        optimizer = self.optimizers().optimizer
+        optimizer = self.torch_optimizer()
         size, batch_size = data["weights"].shape[0], config.minibatch_size
         history: list[torch.Tensor] = []
         names: list[str] = []

@@ -34,7 +34,7 @@ def image_layout(shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, int
 class NatureCNN(nn.Module):
     """Three conv layers and a 512-unit linear layer over a channels-first image batch."""
 
-    def __init__(self, space: spaces.Box, features: int = 512) -> None:
+    def __init__(self, space: spaces.Space, features: int = 512) -> None:
         super().__init__()
         if not isinstance(space, spaces.Box):
             raise ConfigError(f"policy: cnn needs Box image observations, not {type(space).__name__}; use policy: mlp")
@@ -53,7 +53,8 @@ class NatureCNN(nn.Module):
         for module in self.modules():
             if isinstance(module, nn.Conv2d | nn.Linear):
                 nn.init.orthogonal_(module.weight, math.sqrt(2))
-                nn.init.zeros_(module.bias)
+                if module.bias is not None:  # always: every layer here is built with a bias
+                    nn.init.zeros_(module.bias)
         self.out_features = features
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:

@@ -39,6 +39,13 @@ class FlatParameters:
                 offset += size
         self._attach_grads()
 
+    @property
+    def grad(self) -> torch.Tensor:
+        """The flat gradient (set in ``__init__``; autograd and the methods here only write into it)."""
+        grad = self.flat.grad
+        assert grad is not None, "FlatParameters: the flat gradient was set to None"
+        return grad
+
     def _attach_grads(self) -> None:
         for param, grad in zip(self.params, self.grads, strict=True):
             param.grad = grad
@@ -47,13 +54,13 @@ class FlatParameters:
         """Zero every gradient in place, re-attaching the views if someone set ``.grad`` to None."""
         if any(param.grad is not grad for param, grad in zip(self.params, self.grads, strict=True)):
             self._attach_grads()  # e.g. Lightning's module.zero_grad() before fitting
-        self.flat.grad.zero_()
+        self.grad.zero_()
 
     def clip_grad_norm(self, max_norm: float | None) -> torch.Tensor:
         """Scale the gradients down to ``max_norm`` (global L2 norm) if above it; returns the norm before."""
-        norm = torch.linalg.vector_norm(self.flat.grad)
+        norm = torch.linalg.vector_norm(self.grad)
         if max_norm is not None:
-            self.flat.grad.mul_((max_norm / (norm + 1e-6)).clamp_(max=1.0))
+            self.grad.mul_((max_norm / (norm + 1e-6)).clamp_(max=1.0))
         return norm
 
 

@@ -12,15 +12,20 @@ save), so runs stay reproducible and resumable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
 
 from agents.action_heads import CategoricalHead
 
-ACTIVATIONS = {nn.Tanh: np.tanh, nn.ReLU: lambda x: np.maximum(x, 0.0)}
+ACTIVATIONS: dict[type[nn.Module], Callable[[np.ndarray], np.ndarray]] = {
+    nn.Tanh: np.tanh,
+    nn.ReLU: lambda x: np.maximum(x, 0.0),
+}
 
-Layers = list[tuple[np.ndarray, np.ndarray] | object]
+Layers = list[tuple[np.ndarray, np.ndarray] | Callable[[np.ndarray], np.ndarray]]
 
 
 def _layers(network: nn.Sequential) -> Layers:
@@ -55,9 +60,9 @@ class NumpyActor:
         self._critic_layers: Layers = []
 
     @staticmethod
-    def fits(actor: nn.Sequential, head: nn.Module) -> bool:
-        """Whether the network is made of Linear/Tanh/ReLU layers with a categorical head."""
-        return isinstance(head, CategoricalHead) and all(isinstance(m, (nn.Linear, *ACTIVATIONS)) for m in actor)
+    def fits(actor: nn.Sequential) -> bool:
+        """Whether the network is made of Linear/Tanh/ReLU layers (the head must be a ``CategoricalHead``)."""
+        return all(isinstance(m, (nn.Linear, *ACTIVATIONS)) for m in actor)
 
     def usable(self) -> bool:
         """Whether the weights are float32 on the CPU now (a GPU or bf16 policy acts in torch)."""

@@ -15,7 +15,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional
 
-from agents.action_heads import build_action_head
+from agents.action_heads import CategoricalHead, build_action_head
 from agents.cnn import NatureCNN
 from agents.numpy_inference import NumpyActor
 from agents.tanh_mlp import TanhMLP
@@ -72,8 +72,10 @@ class MLPPolicy(nn.Module):
         self.actor = _mlp([self.n_obs, *heads, n_actions], config.activation, 0.01, fast)
         self.critic = _mlp([self.n_obs, *heads, 1], config.activation, 1.0, fast) if config.uses_critic else None
         self.fast_actor: NumpyActor | None = None
-        if fast and self.cnn is None and not self.discrete_obs and NumpyActor.fits(self.actor, self.action_head):
-            self.fast_actor = NumpyActor(self.actor, self.critic, self.action_head)
+        head = self.action_head
+        numpy_ready = fast and self.cnn is None and not self.discrete_obs and NumpyActor.fits(self.actor)
+        if numpy_ready and isinstance(head, CategoricalHead):
+            self.fast_actor = NumpyActor(self.actor, self.critic, head)
 
     @property
     def has_critic(self) -> bool:
@@ -113,7 +115,7 @@ class MLPPolicy(nn.Module):
         """``act`` on a NumPy batch, returning NumPy arrays; small CPU MLPs skip torch (``numpy_inference``)."""
         if self.fast_actor is not None and self.fast_actor.usable():
             return self.fast_actor.act(obs, deterministic, generator)
-        device = self.actor[0].weight.device
+        device = next(self.actor.parameters()).device  # the first Linear's weight
         actions, log_probs, values = self.act(torch.as_tensor(obs, device=device), deterministic, generator)
         return actions.cpu().numpy(), log_probs.float().cpu().numpy(), values.float().cpu().numpy()  # bf16 autocast
 

@@ -48,6 +48,7 @@ class FusedPPOGradients:
     def __init__(self, policy: MLPPolicy, config: Config) -> None:
         assert self.fits(policy, config)
         assert isinstance(policy.actor, TanhMLP) and isinstance(policy.critic, TanhMLP)
+        assert isinstance(policy.action_head, CategoricalHead)
         self.policy = policy
         self.head = policy.action_head
         self.actor = policy.actor.linears()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -42,7 +42,7 @@ class MultiArmedBanditEnv(gym.Env):
     best-arm pulls.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {
+    metadata: dict[str, Any] = {  # noqa: RUF012 -- typed as gym.Env declares it (mypy rejects a ClassVar override)
         "render_modes": ["rgb_array"],
         "render_fps": 30,
     }

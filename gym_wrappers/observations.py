@@ -30,8 +30,13 @@ def _require_image(env: gym.Env, wrapper_name: str, rgb: bool = False) -> None:
     """Reject vector (non-image) observations before Gymnasium's image wrappers fail on them."""
     space = env.observation_space
     shape = getattr(space, "shape", None)
-    is_image = isinstance(space, gym.spaces.Box) and shape is not None and len(shape) in ((3,) if rgb else (2, 3))
-    if is_image and (not rgb or shape[-1] == 3):
+    is_image = (
+        isinstance(space, gym.spaces.Box)
+        and shape is not None
+        and len(shape) in ((3,) if rgb else (2, 3))
+        and (not rgb or shape[-1] == 3)
+    )
+    if is_image:
         return
     wanted = "RGB image observations (H x W x 3)" if rgb else "image observations (H x W or H x W x C)"
     got = f"shape {shape}" if isinstance(space, gym.spaces.Box) else str(space)

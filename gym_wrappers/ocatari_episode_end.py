@@ -24,5 +24,6 @@ class OCAtariEpisodeEnd(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, first_flag, second_flag, info = self.env.step(action)
         ended = bool(first_flag or second_flag)
-        terminated = ended and bool(self.env.unwrapped._ale.game_over())
+        ocatari: Any = self.env.unwrapped  # OCAtari's env (untyped), which keeps the ALE as _ale
+        terminated = ended and bool(ocatari._ale.game_over())
         return obs, reward, terminated, ended and not terminated, info

@@ -26,7 +26,7 @@ def _require_pong(env: gym.Env, wrapper_name: str) -> None:
 
 
 def _ram(env: gym.Env) -> np.ndarray:
-    base = env.unwrapped
+    base: Any = env.unwrapped  # an AtariEnv (.ale) or an OCAtari env (._ale): attributes gym.Env does not declare
     ale = getattr(base, "ale", None) or base._ale  # OCAtari (obs_type: objects) keeps the ALE as _ale
     return ale.getRAM()
 

@@ -15,7 +15,7 @@ differ, the wrapper steps aside and every frame comes from the env's own ``rende
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +38,7 @@ class PygameFrameGrabber(gym.Wrapper, gym.utils.RecordConstructorArgs):
         if self.fast is False:
             return self.env.render()
         if self.fast is None:
-            frame = self.env.render()
+            frame = cast(np.ndarray, self.env.render())  # fast is None only in rgb_array mode
             grabbed = self._grab()
             self.fast = grabbed is not None and np.array_equal(frame, grabbed)
             return grabbed if self.fast else frame

@@ -28,13 +28,13 @@ class EnvWrapperRegistry:
     constructor after the env.
     """
 
-    _wrappers: ClassVar[dict[str, type]] = {}
+    _wrappers: ClassVar[dict[str, type[gym.Wrapper]]] = {}
 
     @classmethod
-    def register(cls, wrapper_id: str | None = None) -> Callable[[type], type]:
+    def register(cls, wrapper_id: str | None = None) -> Callable[[type[gym.Wrapper]], type[gym.Wrapper]]:
         """Return a class decorator registering the class under ``wrapper_id`` (default: its name)."""
 
-        def decorator(wrapper_cls: type) -> type:
+        def decorator(wrapper_cls: type[gym.Wrapper]) -> type[gym.Wrapper]:
             key = wrapper_id or wrapper_cls.__name__
             existing = cls._wrappers.get(key)
             if existing is not None and _full_name(existing) != _full_name(wrapper_cls):
@@ -45,7 +45,7 @@ class EnvWrapperRegistry:
         return decorator
 
     @classmethod
-    def get(cls, wrapper_id: str) -> type:
+    def get(cls, wrapper_id: str) -> type[gym.Wrapper]:
         """Return the wrapper class for ``wrapper_id`` or fail with a did-you-mean hint."""
         if wrapper_id in cls._wrappers:
             return cls._wrappers[wrapper_id]
@@ -127,7 +127,7 @@ def env_name(env: gym.Env) -> str:
     return _env_id(env) or type(env.unwrapped).__name__
 
 
-def _typed_kwargs(wrapper_id: str, wrapper_cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _typed_kwargs(wrapper_id: str, wrapper_cls: type[gym.Wrapper], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Check each kwarg against the constructor's annotation; numeric text becomes a float where one is wanted.
 
     PyYAML reads ``1e-3`` as text, so ``scale: 1e-3`` must still reach the wrapper as a number.
@@ -199,7 +199,7 @@ def _as_float(value: Any) -> Any:
 
 
 def _hint_text(hint: Any) -> str:
-    return getattr(hint, "__name__", None) if isinstance(hint, type) else str(hint).replace("typing.", "")
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
 
 
 def _split_spec(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -213,6 +213,6 @@ def _split_spec(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return str(spec["id"]), kwargs
 
 
-def _full_name(wrapper_cls: type) -> str:
+def _full_name(wrapper_cls: type[gym.Wrapper]) -> str:
     """Return a class's import path, stable across module reloads."""
     return f"{wrapper_cls.__module__}.{wrapper_cls.__qualname__}"

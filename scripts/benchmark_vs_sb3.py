@@ -229,11 +229,11 @@ def print_workload(name: str, pairs: list[tuple[int, RunResult, RunResult]]) -> 
         print(f"| {seed} | " + " | ".join(f"{v[i]:.2f}" for v in ratios.values()) + " |")
     medians = {k: statistics.median(v) for k, v in ratios.items()}
     print("median ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items()))
-    for side, idx in (("ours", 1), ("sb3", 2)):
-        wall = statistics.median(p[idx].wall for p in pairs)
-        sps = statistics.median(p[idx].sps for p in pairs)
-        rss = statistics.median(p[idx].max_rss_mib for p in pairs)
-        evm = statistics.median(p[idx].eval_mean for p in pairs)
+    for side, results in (("ours", [p[1] for p in pairs]), ("sb3", [p[2] for p in pairs])):
+        wall = statistics.median(r.wall for r in results)
+        sps = statistics.median(r.sps for r in results)
+        rss = statistics.median(r.max_rss_mib for r in results)
+        evm = statistics.median(r.eval_mean for r in results)
         print(f"median {side}: wall {wall:.1f} s, {sps:,.0f} steps/s, peak RSS {rss:,.0f} MiB, eval {evm:.1f}")
 
 

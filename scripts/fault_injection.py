@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reference run failed:\n{stderr[-2000:]}", file=sys.stderr)
         return 1
     reference_wall = time.monotonic() - started
-    want = summary(root / runs.newest())
+    reference_id = runs.newest()
+    if reference_id is None:
+        print(f"reference run left no @last link in {root}", file=sys.stderr)
+        return 1
+    want = summary(root / reference_id)
     print(f"reference: {want['timesteps']} steps, {len(want['epochs'])} epochs in {reference_wall:.1f} s")
 
     kills = {signal.SIGKILL: 0, signal.SIGTERM: 0}

@@ -47,7 +47,7 @@ def save_agent_checkpoint(
     }
     name = checkpoint_name(agent.updates, agent.collector.timesteps)
     state["best_checkpoint"] = name if "best" in aliases else alias_target(run.checkpoints, "best")
-    optimizer = agent.optimizers().optimizer.state_dict()
+    optimizer = agent.torch_optimizer().state_dict()
     write_checkpoint(run.checkpoints, name, agent.policy.state_dict(), optimizer, arrays, state, agent.config.to_dict())
     for alias in aliases:
         point_alias(run.checkpoints, alias, name)
@@ -71,8 +71,9 @@ def restore_agent(agent: BaseAgent, evaluator: EvaluationCallback, data: Checkpo
     torch.set_rng_state(torch.from_numpy(np.array(data.arrays["torch_rng"])))
     evaluator.load_state(state["evaluation"])
     env_tree = state.get("env_state")
-    exact = env_tree is not None and can_snapshot(agent.collector.env)
-    if exact:
+    exact = False
+    if env_tree is not None and can_snapshot(agent.collector.env):
+        exact = True
         env_arrays = {
             key[len("envstate.") :]: value for key, value in data.arrays.items() if key.startswith("envstate.")
         }

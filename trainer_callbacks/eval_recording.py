@@ -66,14 +66,14 @@ class EvalRecordingCallback(pl.Callback):
         self._handle(self.worker.poll())
         if self.worker.pending:
             return
-        if self.config.video_every is not None and not self._on_cadence(eval_index):
+        if self.config.video_every is not None and not self._on_cadence(eval_index, self.config.video_every):
             return  # the cadence does not want this one (unless it turns out final: recorded afterwards)
         self._submit(agent, eval_index, agent.collector.timesteps, seeds[0])
 
     def on_evaluation(self, agent: BaseAgent, result: EvalResult, eval_index: int, new_best: bool, final: bool) -> None:
         """Log every episode of the evaluation; keep (or queue) its recording when the cadence wants one."""
         timesteps = agent.collector.timesteps
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "eval": eval_index,
                 "timesteps": timesteps,
@@ -100,12 +100,12 @@ class EvalRecordingCallback(pl.Callback):
             checkpoint = checkpoint_name(agent.updates, timesteps) if new_best else None
             self._decide(eval_index, {"best": new_best, "checkpoint": checkpoint} if wanted else None)
 
-    def _on_cadence(self, eval_index: int) -> bool:
-        return (eval_index + 1) % self.config.video_every == 0
+    def _on_cadence(self, eval_index: int, every: int) -> bool:
+        return (eval_index + 1) % every == 0
 
     def _wants_video(self, eval_index: int, new_best: bool, final: bool) -> bool:
         if self.config.video_every is not None:
-            return final or self._on_cadence(eval_index)
+            return final or self._on_cadence(eval_index, self.config.video_every)
         return new_best or final
 
     def _submit(self, agent: BaseAgent, eval_index: int, timesteps: int, seed: int) -> None:
@@ -114,6 +114,7 @@ class EvalRecordingCallback(pl.Callback):
         snapshot = write_checkpoint(
             self.jobs_dir, f"eval={eval_index:04d}", agent.policy.state_dict(), None, arrays, {}, self.config.to_dict()
         )
+        assert self.worker is not None  # both callers return early without a worker
         self.submitted[eval_index] = name
         self.worker.submit(
             {
@@ -142,6 +143,7 @@ class EvalRecordingCallback(pl.Callback):
             self._link_beside_checkpoint(*self.unlinked_best)
         self._handle(self.worker.poll())
         if self.last_timing:
+            assert isinstance(pl_module, BaseAgent)
             pl_module.epoch_metrics.update(self.last_timing)
             self.last_timing = {}
 
@@ -202,9 +204,9 @@ class EvalRecordingCallback(pl.Callback):
     def _link_beside_checkpoint(self, video: Path, checkpoint: str | None) -> None:
         """Hard-link the best video into its checkpoint directory (once that directory exists)."""
         self.unlinked_best = None
-        target_dir = self.run.checkpoints / checkpoint if checkpoint else None
-        if target_dir is None or not video.exists():
+        if not checkpoint or not video.exists():
             return
+        target_dir = self.run.checkpoints / checkpoint
         if not target_dir.is_dir():
             self.unlinked_best = (video, checkpoint)  # the video finished before its checkpoint was written
             return

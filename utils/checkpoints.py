@@ -75,8 +75,12 @@ def own_checkpoints(directory: Path) -> list[Path]:
     """The checkpoint directories this project wrote, oldest first (aliases and user folders excluded)."""
     if not directory.is_dir():
         return []
-    found = [p for p in directory.iterdir() if not p.is_symlink() and p.is_dir() and checkpoint_progress(p.name)]
-    return sorted(found, key=lambda p: checkpoint_progress(p.name))
+    found = {
+        p: progress
+        for p in directory.iterdir()
+        if not p.is_symlink() and p.is_dir() and (progress := checkpoint_progress(p.name)) is not None
+    }
+    return sorted(found, key=found.__getitem__)
 
 
 def write_manifest(path: Path) -> None:
@@ -117,7 +121,8 @@ def write_checkpoint(
             with naming_file(final / OPTIMIZER):
                 (temp / OPTIMIZER).write_bytes(buffer.getvalue())
         with naming_file(final / ARRAYS):
-            np.savez(temp / ARRAYS, **arrays)
+            # numpy's stub types **kwds like its allow_pickle: bool keyword, so mypy rejects a dict of arrays
+            np.savez(temp / ARRAYS, **arrays)  # type: ignore[arg-type]
         with naming_file(final / STATE):
             (temp / STATE).write_text(json.dumps(state))
         with naming_file(final / CONFIG):

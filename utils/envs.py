@@ -109,7 +109,7 @@ MAKE_KWARGS = ("max_episode_steps", "disable_env_checker")
 def validate_env_kwargs(config: Config) -> None:
     """Check ``env_kwargs`` names arguments the env takes, and a render mode it has, before building it."""
     spec = env_spec(config.env_id)
-    creator = spec.entry_point
+    creator: Callable[..., Any] | str | None = spec.entry_point
     if isinstance(creator, str):
         try:
             creator = gym.envs.registration.load_env_creator(creator)
@@ -123,6 +123,8 @@ def validate_env_kwargs(config: Config) -> None:
             raise EnvError(
                 f"env_kwargs: render_mode {mode!r} is not a render mode of {config.env_id}; use one of {shown}"
             )
+    if creator is None:
+        return  # a vector-only entry point: no signature to check
     try:
         params = inspect.signature(creator).parameters.values()
     except (TypeError, ValueError):
@@ -204,7 +206,7 @@ def _make_ocatari(config: Config, render_mode: str | None) -> gym.Env:
     ocatari = OCAtari(config.env_id, mode="ram", hud=False, obs_mode="obj", **kwargs)
     ocatari.metadata = dict(ocatari._env.metadata)  # OCAtari reports no render modes; its ALE env renders fine
     ocatari.render_mode = ocatari._env.render_mode
-    env = OCAtariEpisodeEnd(ocatari)
+    env: gym.Env = OCAtariEpisodeEnd(ocatari)
     env.observation_space = gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32)
     env = gym.wrappers.TransformObservation(env, _as_float32, env.observation_space)
     if config.max_episode_steps is not None:

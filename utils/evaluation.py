@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from utils.acting_policy import ActingPolicy
 from utils.normalization import ObsNormalizer
 
 
@@ -60,7 +61,7 @@ def evaluation_seeds(base_seed: int, eval_index: int, episodes: int) -> list[int
 
 @torch.no_grad()
 def evaluate_policy(
-    policy: torch.nn.Module,
+    policy: ActingPolicy,
     env: gym.vector.VectorEnv,
     obs_normalizer: ObsNormalizer,
     seeds: list[int],
@@ -71,6 +72,8 @@ def evaluate_policy(
     device = device or torch.device("cpu")
     result = EvalResult(seeds=list(seeds))
     n_envs = env.num_envs
+    action_shape = env.single_action_space.shape
+    assert action_shape is not None  # the policy's action head accepted this space
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seeds[0]) if seeds else 0)
     was_training = policy.training
@@ -78,7 +81,8 @@ def evaluate_policy(
     for start in range(0, len(seeds), n_envs):
         wave = list(seeds[start : start + n_envs])
         padding = [wave[-1] + 10_000 + i for i in range(n_envs - len(wave))]
-        obs, _ = env.reset(seed=wave + padding)
+        # a seed per sub-env: Sync/AsyncVectorEnv take a list, VectorEnv.reset's annotation says int
+        obs, _ = env.reset(seed=wave + padding)  # type: ignore[arg-type]
         active = np.zeros(n_envs, dtype=bool)
         active[: len(wave)] = True
         returns = np.zeros(n_envs)
@@ -86,7 +90,7 @@ def evaluate_policy(
         ended_by_termination = np.zeros(n_envs, dtype=bool)
         while active.any():
             actions, _, _ = policy.act_numpy(obs_normalizer(obs), deterministic, generator)
-            actions_np = actions.reshape(n_envs, *env.single_action_space.shape)
+            actions_np = actions.reshape(n_envs, *action_shape)
             obs, reward, terminated, truncated, info = env.step(policy.action_head.to_env(actions_np))
             env_reward = info.get("env_reward", reward)
             returns += np.where(active, env_reward, 0.0)

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -78,14 +79,17 @@ class Mp4Encoder:
             stderr=self._errors,
             start_new_session=True,  # Ctrl-C reaches the trainer, which closes the file properly
         )
-        _widen_pipe(self.process.stdin)
+        assert self.process.stdin is not None  # stdin=PIPE
+        self.stdin = self.process.stdin
+        _widen_pipe(self.stdin)
 
     def write(self, frame: np.ndarray, layout: str = "RGB") -> None:
         """Convert and send one frame (channel order ``layout``, see ``to_yuv420``) of the size given at construction."""
         if (frame.shape[1] + frame.shape[1] % 2, frame.shape[0] + frame.shape[0] % 2) != self.size:
             raise ValueError(f"frame of {frame.shape[1]}x{frame.shape[0]} in a {self.size[0]}x{self.size[1]} video")
         try:
-            self.process.stdin.write(to_yuv420(frame, layout))
+            # numpy declares ndarray's buffer protocol (__buffer__) to type checkers only for Python >= 3.12
+            self.stdin.write(to_yuv420(frame, layout))  # type: ignore[call-overload]
         except BrokenPipeError:
             self.process.wait()
             raise RuntimeError(f"ffmpeg stopped while writing {self.path.name}: {self._error_text()}") from None
@@ -93,7 +97,7 @@ class Mp4Encoder:
     def close(self) -> None:
         """Flush the last frames and wait for ffmpeg; raises when it failed."""
         with contextlib.suppress(BrokenPipeError):
-            self.process.stdin.close()
+            self.stdin.close()
         code = self.process.wait()
         message = self._error_text()
         self._errors.close()
@@ -105,7 +109,7 @@ class Mp4Encoder:
         return self._errors.read().decode(errors="replace").strip() or "no message"
 
 
-def _widen_pipe(pipe: object) -> None:
+def _widen_pipe(pipe: IO[bytes]) -> None:
     if sys.platform.startswith("linux"):
         import fcntl
 

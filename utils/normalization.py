@@ -53,14 +53,17 @@ class ObsNormalizer:
     def __init__(self, mode: str | bool, space: spaces.Space) -> None:
         self.mode = mode
         self.rms: RunningMeanStd | None = None
-        self.low = self.high = None
-        if mode in ("rolling", "static") and not isinstance(space, spaces.Box):
+        self.low: np.ndarray | None = None  # static: the space's bounds (both set, or neither)
+        self.high: np.ndarray | None = None
+        if mode not in ("rolling", "static"):
+            return
+        if not isinstance(space, spaces.Box):
             raise ConfigError(
                 f"normalize_obs: {mode} needs Box observations, not {type(space).__name__}; set normalize_obs: false"
             )
         if mode == "rolling":
             self.rms = RunningMeanStd(space.shape)
-        elif mode == "static":
+        else:
             if not np.all(np.isfinite(space.low) & np.isfinite(space.high)):
                 raise ConfigError("normalize_obs: static needs finite observation bounds; use normalize_obs: rolling")
             self.low = space.low.astype(np.float32)
@@ -76,7 +79,7 @@ class ObsNormalizer:
         if self.rms is not None:
             std = np.sqrt(self.rms.var + EPSILON)
             return np.clip((obs - self.rms.mean) / std, -CLIP, CLIP).astype(np.float32)
-        if self.low is not None:
+        if self.low is not None and self.high is not None:
             return (2.0 * (obs - self.low) / np.maximum(self.high - self.low, EPSILON) - 1.0).astype(np.float32)
         return obs
 

@@ -13,12 +13,15 @@ is bf16-mixed only for CNN policies trained on a CPU with native bf16, and float
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, cast
 
 import torch
 
 from utils.config import Config
 
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+Precision = Literal["32-true", "bf16-mixed"]  # what Lightning gets: config.PRECISIONS less "auto"
 
 
 def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
@@ -30,10 +33,10 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return any(flag in flags for flag in NATIVE_BF16_FLAGS)
 
 
-def resolve_precision(config: Config, accelerator: str, native_bf16: bool | None = None) -> str:
+def resolve_precision(config: Config, accelerator: str, native_bf16: bool | None = None) -> Precision:
     """The Lightning precision for this run: ``config.precision``, with ``auto`` decided as above."""
     if config.precision != "auto":
-        return config.precision
+        return cast(Precision, config.precision)  # the config's choices checked it
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
     if native_bf16 is None:
         native_bf16 = on_cpu and cpu_has_native_bf16()

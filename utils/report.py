@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from loggers.csv_metrics import read_metrics_csv
@@ -171,7 +171,7 @@ def metrics_section(rows: list[dict[str, float]], rules: MetricsRules) -> list[s
     return lines + markdown_table(("metric", "final", "best", "best at step"), table_rows)
 
 
-def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def markdown_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Pipe-table lines with `|` in cells escaped."""
 
     def cells(values: tuple[str, ...]) -> str:

@@ -130,7 +130,12 @@ def rewind_run(plan: ResumePlan) -> None:
     kept_best = checkpoint.state.get("best_checkpoint")
     for path in own_checkpoints(run.checkpoints):
         progress = checkpoint_progress(path.name)
-        if resumed is not None and progress > resumed and (kept_best is not None or path.name != best):
+        if (
+            resumed is not None
+            and progress is not None
+            and progress > resumed
+            and (kept_best is not None or path.name != best)
+        ):
             shutil.rmtree(path, ignore_errors=True)  # written after the checkpoint resumed from: never reused
     point_alias(run.checkpoints, "last", checkpoint.path.name)
     if kept_best and (run.checkpoints / kept_best).is_dir() and kept_best != best:
@@ -162,7 +167,8 @@ def trim_episodes(run: RunDir, timesteps: int) -> None:
     path = run.path / "episodes.jsonl"
     if not path.exists():
         return
-    kept, dropped = [], []
+    kept: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     for line in path.read_text().splitlines():
         if not line.strip():
             continue

@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from utils.acting_policy import ActingPolicy
 from utils.normalization import ObsNormalizer, RewardNormalizer
 
 EPISODE_WINDOW = 100
@@ -69,7 +70,7 @@ class RolloutCollector:
     def __init__(
         self,
         env: gym.vector.VectorEnv,
-        policy: torch.nn.Module,
+        policy: ActingPolicy,
         n_steps: int,
         obs_normalizer: ObsNormalizer,
         reward_normalizer: RewardNormalizer,
@@ -81,10 +82,12 @@ class RolloutCollector:
         self.obs_normalizer, self.reward_normalizer = obs_normalizer, reward_normalizer
         n_envs = env.num_envs
         obs_space = env.single_observation_space
+        obs_shape, action_shape = obs_space.shape, env.single_action_space.shape
+        assert obs_shape is not None and action_shape is not None  # the policy was built for these spaces
         obs_dtype = np.float32 if obs_normalizer.active else obs_space.dtype
         self.buffers = Rollout(
-            obs=np.zeros((n_steps, n_envs, *obs_space.shape), dtype=obs_dtype),
-            actions=np.zeros((n_steps, n_envs, *env.single_action_space.shape), dtype=policy.action_head.action_dtype),
+            obs=np.zeros((n_steps, n_envs, *obs_shape), dtype=obs_dtype),
+            actions=np.zeros((n_steps, n_envs, *action_shape), dtype=policy.action_head.action_dtype),
             log_probs=np.zeros((n_steps, n_envs), dtype=np.float32),
             values=np.zeros((n_steps, n_envs), dtype=np.float32),
             rewards=np.zeros((n_steps, n_envs), dtype=np.float32),
@@ -95,7 +98,7 @@ class RolloutCollector:
         )
         # raw observations are only needed to update rolling normalization statistics
         keep_raw = obs_normalizer.rms is not None
-        self.raw_obs = np.zeros((n_steps, n_envs, *obs_space.shape), obs_space.dtype) if keep_raw else None
+        self.raw_obs = np.zeros((n_steps, n_envs, *obs_shape), obs_space.dtype) if keep_raw else None
         self.obs, _ = env.reset(seed=seed)
         self.prev_done = np.zeros(n_envs, dtype=bool)
         self.episode_return = np.zeros(n_envs, dtype=np.float64)

@@ -190,7 +190,9 @@ def _train(
     stopper.install()
     try:
         if remaining > 0:
-            trainer.fit(agent, train_dataloaders=DataLoader([0], batch_size=None))
+            # one dummy batch per epoch (training_step collects its own data); torch types DataLoader's
+            # dataset as Dataset, though any sequence works
+            trainer.fit(agent, train_dataloaders=DataLoader([0], batch_size=None))  # type: ignore[arg-type]
     except TrainingDiverged as error:
         diverged = error
         log.info("%s", error)
@@ -220,7 +222,7 @@ def _train(
     if diverged is not None:
         kept = alias_target(run.checkpoints, "last")
         summary["checkpoint_kept"] = f"last = {kept}" if kept else "none (diverged before the first checkpoint)"
-    if last is not None:
+    if last is not None and best is not None:
         summary["eval_return_last"] = round(last, 3)
         summary["eval_return_best"] = round(best, 3)
     if threshold is not None:

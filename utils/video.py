@@ -14,13 +14,14 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import gymnasium as gym
 import numpy as np
-import torch
 from gymnasium.wrappers import RecordVideo
 
 from gym_wrappers.pygame_frames import PygameFrameGrabber
+from utils.acting_policy import ActingPolicy
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.evaluation import evaluate_policy
@@ -53,7 +54,7 @@ class FrameCapture(RecordVideo):
         super()._capture_frame()
         self.render_seconds += time.perf_counter() - started
         for frame in self.recorded_frames:
-            self._send(frame)
+            self._send(cast(np.ndarray, frame))  # RecordVideo records only array frames
         self.recorded_frames = []
 
     def _send(self, frame: np.ndarray) -> None:
@@ -143,7 +144,7 @@ class RecordedEpisode:
 
 def record_episode(
     config: Config,
-    policy: torch.nn.Module,
+    policy: ActingPolicy,
     obs_normalizer: ObsNormalizer,
     seed: int,
     path: Path,

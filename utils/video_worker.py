@@ -101,17 +101,19 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, tr
     os._exit(0)  # skip interpreter teardown (~0.5 s with torch loaded): the trainer waits on this exit
 
 
-def _start_method() -> str:
+def _start_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
     """``fork`` on Linux: the worker starts with the trainer's imports (torch, gymnasium) already loaded,
     instead of spending ~2 s of CPU importing them again while training runs; ``spawn`` elsewhere."""
-    return "fork" if sys.platform.startswith("linux") else "spawn"
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 class VideoWorker:
     """Owns the recording process: submit jobs, poll finished ones, drain at the end."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context(_start_method())
+        context = _start_context()
         self._context = context
         self.jobs: multiprocessing.Queue = context.Queue()
         self.results: multiprocessing.Queue = context.Queue()
