@@ -28,10 +28,25 @@ def test_samples_sent_to_the_env_lie_in_the_space(space: spaces.Space) -> None:
 def test_multidiscrete_log_prob_is_the_sum_of_per_dimension_log_softmax() -> None:
     head = build_action_head(spaces.MultiDiscrete([2, 3]))
     params = torch.tensor([[0.0, 1.0, 2.0, 0.0, -1.0]])
-    log_prob, entropy = head.log_prob_entropy(params, torch.tensor([[1, 0]]))
+    log_prob, _ = head.log_prob_entropy(params, torch.tensor([[1, 0]]))
     expected = math.log(math.e / (1 + math.e)) + math.log(math.e**2 / (math.e**2 + 1 + math.e**-1))
     assert log_prob.item() == pytest.approx(expected, rel=1e-5)
-    assert entropy.item() > 0
+
+
+def _categorical_entropy(logits: list[float]) -> float:
+    weights = [math.exp(logit) for logit in logits]
+    probs = [w / sum(weights) for w in weights]
+    return -sum(p * math.log(p) for p in probs)
+
+
+def test_multidiscrete_entropy_is_the_sum_of_per_dimension_entropies() -> None:
+    head = build_action_head(spaces.MultiDiscrete([3, 5]))
+    uniform = torch.zeros(1, 8)
+    peaked = torch.tensor([[0.0, 1.0, 2.0, 0.0, -1.0, 3.0, 0.5, -2.0]])
+    _, entropy = head.log_prob_entropy(torch.cat([uniform, peaked]), torch.tensor([[0, 0], [2, 4]]))
+    assert entropy[0].item() == pytest.approx(math.log(3) + math.log(5), rel=1e-5)
+    expected = _categorical_entropy([0.0, 1.0, 2.0]) + _categorical_entropy([0.0, -1.0, 3.0, 0.5, -2.0])
+    assert entropy[1].item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_bernoulli_log_prob_matches_closed_form() -> None:

@@ -34,9 +34,25 @@ def test_hwc_and_chw_of_the_same_pixels_give_the_same_features() -> None:
     assert torch.allclose(hwc(pixels.permute(0, 2, 3, 1)), chw(pixels), atol=1e-5)
 
 
-def test_uint8_images_are_scaled_to_unit_range() -> None:
-    net = NatureCNN(spaces.Box(0, 255, (84, 84), np.uint8))
-    assert net.scale == pytest.approx(1 / 255)
+def _first_conv_input(net: NatureCNN, obs: torch.Tensor) -> torch.Tensor:
+    seen = []
+    hook = net.convs[0].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    with torch.no_grad():
+        net(obs)
+    hook.remove()
+    return seen[0]
+
+
+def test_uint8_pixels_reach_the_first_conv_divided_by_255_and_floats_unchanged() -> None:
+    pixels = torch.randint(0, 256, (2, 4, 84, 84), dtype=torch.uint8)
+    pixels[0, 0, 0, :2] = torch.tensor([0, 255], dtype=torch.uint8)
+    from_uint8 = _first_conv_input(NatureCNN(spaces.Box(0, 255, (4, 84, 84), np.uint8)), pixels)
+    assert from_uint8.dtype == torch.float32
+    assert torch.allclose(from_uint8, pixels.float() / 255)
+    assert from_uint8.min().item() == 0.0 and from_uint8.max().item() == pytest.approx(1.0)
+    unit = pixels.float() / 255
+    from_float = _first_conv_input(NatureCNN(spaces.Box(0.0, 1.0, (4, 84, 84), np.float32)), unit)
+    assert torch.equal(from_float, unit)  # float observations are not scaled again
 
 
 def test_cnn_policy_acts_on_stacked_frames() -> None:

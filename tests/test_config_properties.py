@@ -91,7 +91,7 @@ def _check_error(error: ConfigError) -> None:
     assert "\n" not in message and "\r" not in message, message
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(overrides)
 def test_any_overrides_give_a_valid_config_or_a_one_line_config_error(changes: dict[str, Any]) -> None:
     try:
@@ -149,6 +149,7 @@ e2e_overrides = st.dictionaries(st.sampled_from(sorted(E2E_FIELDS)), st.integers
 )
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(e2e_overrides)

@@ -19,10 +19,12 @@ SHORT = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "max_times
     ("env", "extra", "obs_shape"),
     [
         ("CartPole-v1", {}, (4,)),
-        ("ALE/Pong-v5", {}, (4, 84, 84)),
-        ("ALE/Pong-v5", {"obs_type": "ram", "policy": "mlp", "frame_stack": 1}, (128,)),
-        ("VizdoomBasic-v1", {}, (4, 60, 80)),
-        ("Airstriker-Genesis-v0", {"max_episode_steps": 50}, (4, 84, 84)),
+        pytest.param("ALE/Pong-v5", {}, (4, 84, 84), marks=pytest.mark.slow),
+        pytest.param(
+            "ALE/Pong-v5", {"obs_type": "ram", "policy": "mlp", "frame_stack": 1}, (128,), marks=pytest.mark.slow
+        ),
+        pytest.param("VizdoomBasic-v1", {}, (4, 60, 80), marks=pytest.mark.slow),
+        pytest.param("Airstriker-Genesis-v0", {"max_episode_steps": 50}, (4, 84, 84), marks=pytest.mark.slow),
         ("Pendulum-v1", {}, (3,)),
     ],
 )
@@ -68,6 +70,7 @@ def test_atari_objects_without_ocatari_names_the_extra(monkeypatch: pytest.Monke
         train(load_config("ALE-Pong-v5", "objects", SHORT), quiet=True)
 
 
+@pytest.mark.slow
 def test_atari_objects_train_an_mlp_on_object_positions(runs_dir: Path) -> None:
     pytest.importorskip("ocatari.core", reason="optional extra: pip install -e '.[atari-objects]'")
     result = train(load_config("ALE-Pong-v5", "objects", {**SHORT, "max_episode_steps": 50}), quiet=True)
@@ -100,21 +103,50 @@ def test_vizdoom_scratch_files_stay_out_of_the_working_directory(
     assert not scratch.exists()  # the engine's folder (where _vizdoom/ went) is removed on close
 
 
-def test_bf16_mixed_precision_trains_a_cnn_policy(
-    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def update_feature_dtypes(monkeypatch: pytest.MonkeyPatch) -> list[torch.dtype]:
+    """The dtypes of the CNN features computed with gradients (the PPO update's forward passes)."""
+    from agents.cnn import NatureCNN
+
+    seen: list[torch.dtype] = []
+    forward = NatureCNN.forward
+
+    def recording_forward(self: NatureCNN, obs: torch.Tensor) -> torch.Tensor:
+        features = forward(self, obs)
+        if torch.is_grad_enabled():
+            seen.append(features.dtype)
+        return features
+
+    monkeypatch.setattr(NatureCNN, "forward", recording_forward)
+    return seen
+
+
+@pytest.mark.slow
+def test_bf16_mixed_precision_runs_the_update_in_bf16_with_float32_weights(
+    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, update_feature_dtypes: list[torch.dtype]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config("ALE/Pong-v5", "ppo", {**SHORT, "max_episode_steps": 50, "precision": "bf16-mixed"})
     result = train(config, quiet=True)
     assert result.timesteps == 64
+    assert update_feature_dtypes and set(update_feature_dtypes) == {torch.bfloat16}  # autocast was on
     trained = load_trained_policy(result.run, "last")
     weights = [p for p in trained.policy.parameters()]
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)  # fp32 master weights
 
 
-@pytest.mark.parametrize(("native", "expected"), [(True, "bf16-mixed"), (False, "32-true")])
+@pytest.mark.slow
+@pytest.mark.parametrize(("native", "expected", "dtype"), [(True, "bf16-mixed", torch.bfloat16),
+                                                          (False, "32-true", torch.float32)],
+                         ids=["native-bf16", "no-native-bf16"])  # fmt: skip
 def test_auto_precision_trains_a_cnn_in_bf16_only_on_a_native_bf16_cpu(
-    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
+    runs_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    update_feature_dtypes: list[torch.dtype],
+    native: bool,
+    expected: str,
+    dtype: torch.dtype,
 ) -> None:
     import utils.precision
 
@@ -125,3 +157,4 @@ def test_auto_precision_trains_a_cnn_in_bf16_only_on_a_native_bf16_cpu(
     result = train(config, quiet=True)
     assert f"precision {expected}" in (result.run.path / "logs" / "train.log").read_text()
     assert expected in (result.run.path / "report.md").read_text()
+    assert update_feature_dtypes and set(update_feature_dtypes) == {dtype}

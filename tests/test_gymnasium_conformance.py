@@ -186,7 +186,14 @@ def _our_wrapper_classes() -> dict[str, type]:
     return found
 
 
-@pytest.mark.parametrize("wrapper_id", EnvWrapperRegistry.ids())
+def _slow_on_atari(wrapper_id: str) -> Any:
+    """An Atari env takes ~3 s through the checker and the rebuilds: those cases are in the slow tier."""
+    target = REGISTERED_WRAPPER_TARGETS.get(wrapper_id)
+    atari = target is not None and target.env_id.startswith("ALE/")
+    return pytest.param(wrapper_id, marks=pytest.mark.slow) if atari else wrapper_id
+
+
+@pytest.mark.parametrize("wrapper_id", [_slow_on_atari(wrapper_id) for wrapper_id in EnvWrapperRegistry.ids()])
 def test_every_registered_wrapper_passes_gymnasiums_env_checker_and_rebuilds_from_its_spec(wrapper_id: str) -> None:
     if wrapper_id not in REGISTERED_WRAPPER_TARGETS:
         pytest.fail(f"{wrapper_id} has no entry in REGISTERED_WRAPPER_TARGETS: add an env it is meant for")
@@ -243,7 +250,9 @@ def test_every_custom_env_passes_gymnasiums_env_checker_and_rebuilds_from_its_sp
             env.close()
 
 
-@pytest.mark.parametrize("label", BUILT_CONFIGS)
+@pytest.mark.parametrize(
+    "label", [pytest.param(label, marks=pytest.mark.slow) if "Pong" in label else label for label in BUILT_CONFIGS]
+)
 def test_a_built_training_sub_env_passes_the_checker_and_rebuilds_from_its_spec(label: str) -> None:
     config = load_config(*BUILT_CONFIGS[label])
     sub_env = make_single_env(config)

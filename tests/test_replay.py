@@ -79,6 +79,7 @@ def test_replay_is_rejected_for_reinforce() -> None:
         Config(env_id="CartPole-v1", algo_id="reinforce", replay_ratio=1.0)
 
 
+@pytest.mark.slow
 def test_target_kl_reads_the_on_policy_minibatch_not_a_replayed_one(runs_dir) -> None:
     settings = {
         "max_timesteps": 4096,

@@ -21,6 +21,7 @@ def rows(run_path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_normalization_statistics_are_saved_and_restored_for_play(runs_dir: Path) -> None:
     config = load_config(
         "CartPole-v1", "ppo", {"max_timesteps": 4096, "normalize_obs": "rolling", "normalize_reward": True}
@@ -36,6 +37,7 @@ def test_normalization_statistics_are_saved_and_restored_for_play(runs_dir: Path
     assert not np.allclose(trained.obs_normalizer(obs), obs)
 
 
+@pytest.mark.slow
 def test_episode_returns_report_env_reward_while_shaping_is_active(runs_dir: Path) -> None:
     result = train(load_config("CartPole-v1", "ppo_rewardshaped", {"max_timesteps": 4096}), quiet=True)
     final = rows(result.run.path)[-1]
@@ -68,6 +70,7 @@ def test_target_kl_ends_the_update_early(runs_dir: Path) -> None:
     assert len(epochs) == 16 and all(1.0 <= e <= 2.0 for e in epochs)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_is_written_only_after_its_metrics_and_episode_rows(
     runs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

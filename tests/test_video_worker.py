@@ -44,6 +44,7 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
 def test_worker_exits_when_its_trainer_is_killed() -> None:
     trainer = subprocess.Popen([sys.executable, "-c", TRAINER_THAT_HANGS], cwd=REPO, stdout=subprocess.PIPE, text=True)

@@ -43,6 +43,7 @@ def test_spawned_workers_step_the_wrapped_env_exactly_as_a_sync_env_does() -> No
         plain.close()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_train_evaluate_and_play_a_wrapped_env_with_spawned_async_workers(runs_dir: Path) -> None:
     trained = run_cli(["train.py", "CartPole-v1:ppo_rewardshaped", "-q", "--video", "off", "--max-timesteps", "2048",

@@ -35,6 +35,7 @@ def test_bad_argument_gives_one_line_error_before_loading_the_run(case: str, tmp
     assert lines[0].startswith("error: ") and expected in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_good_arguments_reach_the_run_lookup(tmp_path: Path) -> None:
     result = run_cli(["run_play.py", "--run-id", "nosuchrun", "--seed", "4611686018427387904", "--fps", "30"],

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from cli_runner import REPO, cli_env, run_cli
 
+pytestmark = pytest.mark.slow  # every test here trains through train.py in a subprocess
+
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("variable", ["VIBES_QUIET", "VIBES_DISABLE_CHECKPOINT_LOGS"])

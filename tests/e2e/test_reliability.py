@@ -22,6 +22,8 @@ from safetensors.torch import load_file
 
 from utils.checkpoints import write_manifest
 
+pytestmark = pytest.mark.slow  # every test here trains through train.py in a subprocess
+
 SHORT = ["CartPole-v1:ppo", "-q", "--video", "off", "--set", "early_stop=false", "--set", "checkpoint_freq=1024"]
 SHORT += ["--set", "eval_freq=1024", "--set", "eval_episodes=4", "--set", "keep_checkpoints=10"]
 ROLLOUT = 128  # CartPole-v1:ppo: 8 envs x 16 steps

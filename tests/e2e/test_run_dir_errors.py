@@ -35,6 +35,7 @@ def tmpfs(path: Path, options: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_an_empty_runs_dir_variable_is_an_error_not_the_repository_root(tmp_path: Path) -> None:
     before = sorted(p.name for p in REPO.iterdir())
@@ -46,6 +47,7 @@ def test_an_empty_runs_dir_variable_is_an_error_not_the_repository_root(tmp_path
     assert sorted(p.name for p in REPO.iterdir()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_runs_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
@@ -56,6 +58,7 @@ def test_a_runs_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
     assert runs.read_text() == "not a folder"
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_real_at_last_directory_is_an_error_and_stays(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
@@ -77,6 +80,7 @@ def test_two_different_config_ids_are_an_error(tmp_path: Path) -> None:
     assert not runs.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_read_only_runs_folder_is_an_error(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "runs", "ro,size=1m") as runs:
@@ -87,6 +91,7 @@ def test_a_read_only_runs_folder_is_an_error(tmp_path: Path) -> None:
         assert list(runs.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_full_disk_names_the_file_and_leaves_no_half_written_checkpoint(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "runs", "size=96k") as runs:

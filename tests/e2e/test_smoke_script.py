@@ -10,6 +10,7 @@ import pytest
 from cli_runner import REPO, cli_env, run_cli
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_smoke_script_passes_a_subset_and_summarises(tmp_path: Path) -> None:
     result = run_cli(["scripts/smoke_all_configs.py", "--filter", "Bandit", "--timesteps", "64"], tmp_path)
@@ -24,6 +25,7 @@ def test_smoke_script_reports_no_match(tmp_path: Path) -> None:
     assert result.returncode == 1 and "no config matches" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_config_whose_optional_extra_is_missing_is_a_skip_not_a_failure(tmp_path: Path) -> None:
     shim = tmp_path / "shim" / "ocatari"  # shadows any installed OCAtari: as if the extra were not installed

@@ -17,9 +17,6 @@ BAD_INPUTS = {
     "bad choice": (["CartPole-v1:ppo", "--set", "optimizer=adamm"], "did you mean 'adam'"),
     "batch does not divide rollout": (["CartPole-v1:ppo", "--set", "batch_size=100"], "divisor"),
     "bad max timesteps": (["CartPole-v1:ppo", "--max-timesteps", "lots"], "5e4"),
-    "unknown wrapper": (["CartPole-v1:ppo", "--set", "env_wrappers=[{id: NoSuchWrapper}]"], "NoSuchWrapper"),
-    "unregistered env id": (["CartPole-v1:ppo", "--set", "env_id=CartPole-v9"], "not a registered"),
-    "resume of unknown run": (["--resume", "nosuchrun"], "no run 'nosuchrun'"),
     "resume with env given": (["CartPole-v1:ppo", "--resume", "@last"], "drop the <env>:<variant>"),
     "unknown flag": (["CartPole-v1:ppo", "--bogus"], "unrecognized arguments: --bogus; see python train.py --help"),
     # numbers that make no sense as hyperparameters
@@ -63,7 +60,14 @@ BAD_INPUTS = {
         ["CartPole-v1:ppo", "--set", "obs_type=ram"],
         "obs_type: ram applies only to Atari envs (ALE/...), not CartPole-v1; remove obs_type",
     ),
-    # wrappers and env kwargs that do not fit the env (found while the env is built, before the run directory)
+}
+# Found only once train.py imports torch and the env families, or builds the env (before the run directory):
+# 2-7 s each, so they are in the slow tier.
+BAD_INPUTS_FOUND_LATE = {
+    "unknown wrapper": (["CartPole-v1:ppo", "--set", "env_wrappers=[{id: NoSuchWrapper}]"], "NoSuchWrapper"),
+    "unregistered env id": (["CartPole-v1:ppo", "--set", "env_id=CartPole-v9"], "not a registered"),
+    "resume of unknown run": (["--resume", "nosuchrun"], "no run 'nosuchrun'"),
+    # wrappers and env kwargs that do not fit the env (found while the env is built)
     "wrapper kwarg of the wrong type": (
         ["CartPole-v1:ppo", "--set", "env_wrappers=[{id: DiscreteActionSpaceRemapperWrapper, mapping: 3}]"],
         "'mapping' must be of type list[int], got 3",
@@ -104,9 +108,11 @@ BAD_INPUTS = {
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("case", list(BAD_INPUTS))
+@pytest.mark.parametrize(
+    "case", [*BAD_INPUTS, *(pytest.param(case, marks=pytest.mark.slow) for case in BAD_INPUTS_FOUND_LATE)]
+)
 def test_bad_input_gives_one_line_error_and_no_run(case: str, tmp_path: Path) -> None:
-    args, expected = BAD_INPUTS[case]
+    args, expected = {**BAD_INPUTS, **BAD_INPUTS_FOUND_LATE}[case]
     runs = tmp_path / "runs"
     result = run_cli(["train.py", *args, "-q"], runs, timeout=120)
     assert result.returncode == 2, result.stderr
@@ -134,6 +140,7 @@ def test_list_envs_filters_by_text(tmp_path: Path) -> None:
     assert len(cartpole) < len(everything)
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_resume_refuses_to_change_state_shaping_fields(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
@@ -146,6 +153,7 @@ def test_resume_refuses_to_change_state_shaping_fields(tmp_path: Path) -> None:
     assert sorted(p.name for p in runs.iterdir()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     ("args", "config_id"),

@@ -15,6 +15,8 @@ import torch
 from cli_runner import REPO, cli_env, last_run, run_cli
 from safetensors.torch import load_file
 
+pytestmark = pytest.mark.slow  # every test here trains through train.py in a subprocess
+
 # Constant hyperparameters so that a run extended by --resume follows the same schedule as a straight run.
 CONSTANT_PPO = ["--set", "policy_lr=0.001", "--set", "clip_range=0.2", "--set", "early_stop=false"]
 
@@ -28,7 +30,6 @@ def eval_means(run: Path) -> list[float]:
     return [float(r["val/roll/ep_rew/mean"]) for r in read_rows(run / "metrics.csv") if r.get("val/roll/ep_rew/mean")]
 
 
-@pytest.mark.slow
 @pytest.mark.e2e
 def test_cartpole_ppo_reaches_475_over_20_deterministic_episodes(runs_dir: Path) -> None:
     result = run_cli(["train.py", "CartPole-v1:ppo", "-q", "--seed", "0"], runs_dir)
@@ -46,7 +47,6 @@ def test_cartpole_ppo_reaches_475_over_20_deterministic_episodes(runs_dir: Path)
     assert "solved" in report and "learning_curve.png" in report
 
 
-@pytest.mark.slow
 @pytest.mark.e2e
 def test_resume_continues_with_identical_weights_and_metrics(runs_dir: Path) -> None:
     # eval_freq 8192: both runs evaluate at the same steps (the half run also evaluates at its end, 8192).
@@ -77,7 +77,6 @@ def test_resume_continues_with_identical_weights_and_metrics(runs_dir: Path) -> 
         assert learned_a == learned_b, row_a["train/cnt/epoch"]
 
 
-@pytest.mark.slow
 @pytest.mark.e2e
 def test_sigkill_leaves_loadable_last_checkpoint_that_resumes(runs_dir: Path) -> None:
     args = [
@@ -115,7 +114,6 @@ def test_sigkill_leaves_loadable_last_checkpoint_that_resumes(runs_dir: Path) ->
     assert state["timesteps"] >= killed_at + 4096
 
 
-@pytest.mark.slow
 @pytest.mark.e2e
 def test_ctrl_c_saves_last_and_exits_cleanly(runs_dir: Path) -> None:
     args = [sys.executable, "train.py", "CartPole-v1:ppo", "-q", "--set", "early_stop=false", "--max-timesteps", "1e6"]

@@ -22,6 +22,7 @@ def telemetry(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_default_run_leaves_decodable_videos_indexed_by_checksummed_telemetry(runs_dir: Path) -> None:
     result = train(load_config("CartPole-v1", "ppo", {"max_timesteps": 20480, "seed": 0}), quiet=True)
@@ -43,6 +44,7 @@ def test_default_run_leaves_decodable_videos_indexed_by_checksummed_telemetry(ru
     assert best_video.is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_max_videos_keeps_newest_plus_best_and_marks_the_rest_pruned(runs_dir: Path) -> None:
     overrides = {"max_timesteps": 12288, "eval_freq": 1024, "eval_episodes": 2, "video": {"every_n_evals": 1},
@@ -62,6 +64,7 @@ def test_max_videos_keeps_newest_plus_best_and_marks_the_rest_pruned(runs_dir: P
     assert on_disk == expected
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_run_play_reports_the_same_returns_as_the_eval_episodes(runs_dir: Path) -> None:
     overrides = {"max_timesteps": 6144, "eval_freq": 0, "early_stop": False, "video": "off", "seed": 2}
@@ -105,6 +108,7 @@ def test_video_on_an_env_without_rgb_array_fails_fast_and_video_off_trains(runs_
     assert result.timesteps == 64 and not (result.run.path / "videos").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.parametrize("env", ["ALE/Pong-v5", "VizdoomBasic-v1"])
 def test_atari_and_vizdoom_runs_play_and_record(env: str, runs_dir: Path) -> None:
@@ -120,6 +124,7 @@ def test_atari_and_vizdoom_runs_play_and_record(env: str, runs_dir: Path) -> Non
     assert count_video_frames(out) == sum(length + 1 for length in lengths)
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_recordings_of_evaluations_that_want_no_video_are_discarded(runs_dir: Path) -> None:
     overrides = {"max_timesteps": 12288, "eval_freq": 1024, "eval_episodes": 2, "video": "best",
