@@ -181,7 +181,9 @@ def _our_wrapper_classes() -> dict[str, type]:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         file = Path(getattr(sys.modules.get(cls.__module__), "__file__", None) or "/").resolve()
-        if file.is_relative_to(REPO) and file.relative_to(REPO).parts[0] not in (".venv", "tests"):
+        parts = file.relative_to(REPO).parts if file.is_relative_to(REPO) else ("/",)
+        # ours: not tests, not a virtualenv inside the checkout (.venv, CI's .ci-venv: any dot folder or site-packages)
+        if parts[0] != "tests" and not any(part.startswith(".") or part == "site-packages" for part in parts):
             found[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return found
 
