@@ -19,7 +19,7 @@ from utils.config import MAX_EPISODE_SEED, Config
 from utils.config_values import ConfigError, parse_whole_number
 
 if TYPE_CHECKING:  # imported where used: --help stays fast
-    from agents.policies import MLPPolicy
+    from agents.networks.policies import MLPPolicy
     from utils.normalization import ObsNormalizer
 
 
@@ -54,7 +54,7 @@ def _render_mode(args: argparse.Namespace) -> str | None:
 def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer]:
     """Config, policy and observation normalizer to play with."""
     from agents.loading import load_trained_policy
-    from agents.policies import build_policy
+    from agents.networks.policies import build_policy
     from utils.checkpoints import checkpoint_logs_enabled
     from utils.config import load_config
     from utils.config_files import split_config_id
@@ -94,7 +94,7 @@ def play(args: argparse.Namespace) -> int:
 
     from utils.envs import build_env
     from utils.evaluation import evaluate_policy
-    from utils.video import FrameCapture
+    from utils.frame_capture import FrameCapture
 
     config, policy, normalizer = _resolve(args)
     deterministic = config.eval_deterministic if args.deterministic is None else args.deterministic

@@ -186,7 +186,7 @@ def run_training(args: argparse.Namespace) -> int:
             plan.config = config
         print("debugger attached: n_envs=1, sync vectorization, batch_size adjusted", file=sys.stderr)
 
-    from utils.training import train  # builds the envs before it creates the run directory
+    from training.launch import train  # builds the envs before it creates the run directory
 
     result = train(config, quiet=args.quiet, resume=plan)
     print(f"run directory: {result.run.path}")

@@ -1,6 +1,6 @@
 """Algorithms as Lightning modules, selected by ``algo_id``.
 
-Nothing is imported here, so loading a policy (``agents.loading``, ``agents.policies``) for play or
+Nothing is imported here, so loading a policy (``agents.loading``, ``agents.networks.policies``) for play or
 video recording does not pull in Lightning.
 """
 

@@ -15,8 +15,8 @@ import lightning as pl
 import numpy as np
 import torch
 
-from agents.flat_params import FlatParameters, flatten_optimizer_state
-from agents.policies import build_policy
+from agents.networks.policies import build_policy
+from agents.speed.flat_params import FlatParameters, flatten_optimizer_state
 from utils.config import Config
 from utils.normalization import ObsNormalizer, RewardNormalizer
 from utils.returns import explained_variance

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gymnasium as gym
 
-from agents.policies import MLPPolicy, build_policy
+from agents.networks.policies import MLPPolicy, build_policy
 from utils.checkpoints import read_checkpoint, resolve_checkpoint
 from utils.config import Config
 from utils.normalization import ObsNormalizer

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from agents.base import BaseAgent, loss_stats, masked_mean, masked_standardize, mean_weights
-from agents.ppo_fused import FusedPPOGradients
-from agents.replay import ReplayBuffer
+from agents.ppo_replay import ReplayBuffer
+from agents.speed.ppo_fused import FusedPPOGradients
 from utils.config import Config
 from utils.returns import compute_gae
 from utils.rollouts import Rollout
@@ -21,7 +21,7 @@ class PPO(BaseAgent):
 
     def __init__(self, config: Config, train_env: gym.vector.VectorEnv) -> None:
         super().__init__(config, train_env)
-        # the same gradients as loss() + backward(), written out for small tanh MLPs (agents/ppo_fused.py)
+        # the same gradients as loss() + backward(), written out for small tanh MLPs (agents/speed/ppo_fused.py)
         fits = config.fast_paths == "auto" and FusedPPOGradients.fits(self.policy, config)
         self.fused = FusedPPOGradients(self.policy, config) if fits else None
         # PPO+replay: earlier rollouts' transitions, importance-weighted in loss() (off by default)

@@ -22,11 +22,11 @@ HEADER = "| config | seed | steps | wall s | best eval mean ± std | episodes | 
 
 def run_one(config_id: str, seed: int, max_timesteps: float | None) -> tuple[str, bool]:
     """Train one seed and return its table row and whether it solved."""
-    from loggers.csv_metrics import read_metrics_csv
+    from training.launch import train
     from utils.config import load_config
     from utils.config_files import split_config_id
     from utils.envs import reward_threshold
-    from utils.training import train
+    from utils.metrics_csv import read_metrics_csv
 
     env, variant = split_config_id(config_id)
     overrides: dict[str, object] = {"seed": seed}

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-WAITED = re.compile(r"waited ([0-9.]+) s for the last eval videos")  # logged by utils/training.py
+WAITED = re.compile(r"waited ([0-9.]+) s for the last eval videos")  # logged by training/launch.py
 
 
 def timed_run(config_id: str, video: str, seed: int, runs: Path, extra: list[str]) -> tuple[float, float, int, float]:

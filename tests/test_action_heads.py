@@ -9,7 +9,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from agents.action_heads import build_action_head
+from agents.networks.action_heads import build_action_head
 
 
 @pytest.mark.parametrize(

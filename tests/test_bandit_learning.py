@@ -11,9 +11,9 @@ import torch
 
 import gym_envs  # noqa: F401
 from agents.loading import load_trained_policy
+from training.launch import train
 from utils.config import load_config
 from utils.runs import RunDir
-from utils.training import train
 
 
 def best_arm_rate(run_path: Path, episodes: int = 10, deterministic: bool = True) -> float:

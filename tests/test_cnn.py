@@ -7,8 +7,8 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from agents.cnn import NatureCNN, image_layout
-from agents.policies import build_policy
+from agents.networks.cnn import NatureCNN, image_layout
+from agents.networks.policies import build_policy
 from utils.config import Config
 from utils.config_values import ConfigError
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from agents.loading import load_trained_policy
+from training.launch import train
 from utils.config import load_config
-from utils.training import train
 
 SHORT = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "max_timesteps": 64, "eval_episodes": 1,
          "video": "off", "eval_freq": 0}  # fmt: skip
@@ -106,7 +106,7 @@ def test_vizdoom_scratch_files_stay_out_of_the_working_directory(
 @pytest.fixture
 def update_feature_dtypes(monkeypatch: pytest.MonkeyPatch) -> list[torch.dtype]:
     """The dtypes of the CNN features computed with gradients (the PPO update's forward passes)."""
-    from agents.cnn import NatureCNN
+    from agents.networks.cnn import NatureCNN
 
     seen: list[torch.dtype] = []
     forward = NatureCNN.forward

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents.action_heads import build_action_head
-from agents.policies import MLPPolicy
+from agents.networks.action_heads import build_action_head
+from agents.networks.policies import MLPPolicy
 from utils.config import Config
 from utils.evaluation import EvalResult, evaluate_policy, evaluation_seeds
 from utils.normalization import ObsNormalizer

@@ -78,7 +78,7 @@ NOT_BUILT_HERE = {
 # Wrappers of ours whose constructor takes arguments a spec cannot carry, and why; exempt from recording them.
 # None in gym_wrappers/: every wrapper there takes numbers, strings and lists.
 NOT_RECREATABLE = {
-    "utils.video.FrameCapture": "records play/eval episodes to a file, never part of a training env: it takes an "
+    "utils.frame_capture.FrameCapture": "records play/eval episodes to a file, never part of a training env: it takes an "
     "output path, and the RecordVideo it extends records an episode_trigger callable (a spec cannot hold callables) "
     "and RecordVideo's arguments instead of its own",
 }
@@ -175,7 +175,7 @@ def _our_wrapper_classes() -> dict[str, type]:
     """Every gym.Wrapper subclass defined in this repository's code (tests aside), by ``module.qualname``."""
     for module in pkgutil.iter_modules(gym_wrappers.__path__, "gym_wrappers."):
         importlib.import_module(module.name)
-    importlib.import_module("utils.video")
+    importlib.import_module("utils.frame_capture")
     found, todo = {}, [gym.Wrapper]
     while todo:
         cls = todo.pop()

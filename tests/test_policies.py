@@ -10,7 +10,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from agents.policies import MLPPolicy, build_policy, obs_input_size
+from agents.networks.policies import MLPPolicy, build_policy, obs_input_size
 from utils.config import Config
 from utils.config_values import ConfigError
 
@@ -153,7 +153,7 @@ def test_cnn_body_on_vector_observations_says_to_use_mlp() -> None:
 
 
 def test_flat_parameters_train_like_separate_tensors() -> None:
-    from agents.flat_params import FlatParameters
+    from agents.speed.flat_params import FlatParameters
 
     torch.manual_seed(0)
     reference = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
@@ -225,7 +225,7 @@ def test_numpy_acting_sees_each_optimizer_step() -> None:
 
 
 def test_per_tensor_optimizer_state_converts_to_the_flat_layout() -> None:
-    from agents.flat_params import FlatParameters, flatten_optimizer_state
+    from agents.speed.flat_params import FlatParameters, flatten_optimizer_state
 
     torch.manual_seed(0)
     old_net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))

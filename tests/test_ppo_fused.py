@@ -1,4 +1,4 @@
-"""The closed-form PPO gradient (agents/ppo_fused.py) equals autograd's through PPO.loss, for every option it covers."""
+"""The closed-form PPO gradient (agents/speed/ppo_fused.py) equals autograd's through PPO.loss, for every option it covers."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from agents.ppo import PPO
-from agents.ppo_fused import FusedPPOGradients
+from agents.speed.ppo_fused import FusedPPOGradients
+from training.launch import train
 from utils.config import Config
 from utils.envs import build_env
-from utils.training import train
 
 
 def make_agent(**overrides: Any) -> PPO:
@@ -161,7 +161,7 @@ def test_every_config_field_ppo_loss_reads_is_listed_as_implemented_or_not() -> 
     import inspect
     import re
 
-    from agents.ppo_fused import LOSS_OPTIONS
+    from agents.speed.ppo_fused import LOSS_OPTIONS
     from utils.config import FIELD_NAMES
 
     source = inspect.getsource(PPO.loss)

@@ -59,7 +59,7 @@ def test_recorded_video_keeps_the_colours(tmp_path) -> None:
     """Frames reach the encoder in the surface's byte order: a wrong channel order would swap the cart's brown for blue."""
     import imageio_ffmpeg
 
-    from utils.video import FrameCapture
+    from utils.frame_capture import FrameCapture
 
     capture = FrameCapture(gym.make("CartPole-v1", render_mode="rgb_array"), tmp_path / "cart.mp4")
     capture.reset(seed=0)

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from agents.ppo import PPO
-from agents.replay import ReplayBuffer
+from agents.ppo_replay import ReplayBuffer
+from training.launch import train
 from utils.config import Config, load_config
 from utils.config_values import ConfigError
 from utils.envs import build_env
-from utils.training import train
 
 
 def flat_rollout(start: int, count: int, valid_every: int = 1) -> dict[str, torch.Tensor]:

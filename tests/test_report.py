@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loggers.csv_metrics import CsvMetricsLogger
+from utils.metrics_csv import CsvMetricsLogger
 from utils.report import write_report
 
 CONFIG = {

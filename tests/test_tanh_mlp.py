@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from agents.tanh_mlp import TanhMLP, _TanhMLPFunction
+from agents.speed.tanh_mlp import TanhMLP, _TanhMLPFunction
 
 
 def _layers(sizes: list[int]) -> list[nn.Module]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from training.launch import TORCH_DEFAULT_THREADS, intra_op_threads
 from utils.config import Config
-from utils.training import TORCH_DEFAULT_THREADS, intra_op_threads
 
 
 def test_zero_means_one_thread_for_mlp_and_torch_default_for_cnn() -> None:

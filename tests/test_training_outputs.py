@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from agents.loading import load_trained_policy
+from training.launch import train
 from utils.checkpoints import read_checkpoint, resolve_checkpoint
 from utils.config import Config, load_config
-from utils.training import train
 
 
 def rows(run_path: Path) -> list[dict[str, str]]:
@@ -115,7 +115,7 @@ def test_the_session_log_is_closed_when_train_returns_and_can_be_switched_off(
 
 
 def test_envs_are_closed_when_setup_fails_after_building_them(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import utils.training as training
+    import training.launch as training
 
     built, closed = [], []
 

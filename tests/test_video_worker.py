@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.video_worker import VideoWorker
+from trainer_callbacks.video_worker import VideoWorker
 
 
 def test_worker_ignores_ctrl_c_reports_a_failed_job_and_exits_with_status_0(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_worker_exits_when_its_trainer_is_killed() -> None:
 REPO = Path(__file__).resolve().parents[1]
 TRAINER_THAT_HANGS = """
 import time
-from utils.video_worker import VideoWorker
+from trainer_callbacks.video_worker import VideoWorker
 worker = VideoWorker()
 worker.start()
 print(worker.process.pid, flush=True)
@@ -73,7 +73,7 @@ RENDER_FAULTS = """
 import os, resource, sys
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 if sys.argv[1] == "tuned":
-    from utils.video_worker import _keep_freed_heap
+    from trainer_callbacks.video_worker import _keep_freed_heap
     _keep_freed_heap()
 import gymnasium as gym
 from gym_wrappers.pygame_frames import PygameFrameGrabber

@@ -18,12 +18,12 @@ from typing import Any
 import lightning as pl
 
 from agents.base import BaseAgent
+from trainer_callbacks.video_worker import VideoWorker
 from utils.checkpoints import checkpoint_name, write_checkpoint
 from utils.config import Config
+from utils.episode_log import EpisodeTelemetry
 from utils.evaluation import EvalResult
 from utils.runs import RunDir
-from utils.telemetry import EpisodeTelemetry
-from utils.video_worker import VideoWorker
 
 
 def video_name(eval_index: int, timesteps: int, episode: int, seed: int) -> str:

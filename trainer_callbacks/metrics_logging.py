@@ -6,7 +6,7 @@ import lightning as pl
 
 from agents.base import BaseAgent
 from loggers.console import ConsoleLogger
-from loggers.csv_metrics import CsvMetricsLogger
+from utils.metrics_csv import CsvMetricsLogger
 from utils.runs import naming_file
 
 

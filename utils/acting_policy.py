@@ -1,4 +1,4 @@
-"""What rollouts and evaluations need of a policy, as a type (``agents.policies.MLPPolicy`` is one).
+"""What rollouts and evaluations need of a policy, as a type (``agents.networks.policies.MLPPolicy`` is one).
 
 A protocol rather than an import: ``utils`` sits below ``agents`` and never imports it.
 """

@@ -280,3 +280,14 @@ def build_env(
         raise EnvError(
             f"{config.env_id}: could not build the env ({text}); check env_kwargs and env_wrappers"
         ) from error
+
+
+def check_can_render(config: Config) -> None:
+    """Fail fast when video is asked for an env without an ``rgb_array`` render mode."""
+    env = make_single_env(config)
+    modes = env.metadata.get("render_modes", [])
+    env.close()
+    if "rgb_array" not in modes:
+        raise ConfigError(
+            f"video: {config.env_id} cannot render rgb_array frames (render modes: {modes}); set video: off"
+        )

@@ -115,3 +115,12 @@ def _widen_pipe(pipe: IO[bytes]) -> None:
 
         with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default size
             fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+
+
+def count_video_frames(path: Path) -> int:
+    """Number of frames in an mp4, by decoding it."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    next(reader)  # metadata
+    return sum(1 for _ in reader)

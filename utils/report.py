@@ -7,8 +7,8 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from loggers.csv_metrics import read_metrics_csv
 from loggers.metrics_rules import MetricsRules
+from utils.metrics_csv import read_metrics_csv
 
 TIMESTEPS = "train/cnt/timesteps"
 TRAIN_REWARD = "train/roll/ep_rew/mean"

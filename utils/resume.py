@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loggers.csv_metrics import CsvMetricsLogger, read_metrics_csv
 from utils.checkpoints import (
     CheckpointData,
     CheckpointError,
@@ -29,6 +28,7 @@ from utils.checkpoints import (
 )
 from utils.config import Config
 from utils.config_values import ConfigError
+from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 from utils.runs import RunDir, point_last, write_json_atomic
 
 # Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes.

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from cli_runner import run_cli
 
+from training.launch import train
 from utils.config import Config, load_config
 from utils.config_values import ConfigError
+from utils.mp4_encoder import count_video_frames
 from utils.runs import file_sha256
-from utils.training import train
-from utils.video import count_video_frames
 
 
 def telemetry(run: Path) -> list[dict]:

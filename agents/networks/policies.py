@@ -1,6 +1,6 @@
 """Policy networks: MLP or CNN body, actor-critic or policy-only, with an action head per space.
 
-Action heads (``agents/action_heads.py``) use plain tensor math rather than ``torch.distributions``
+Action heads (``agents/networks/action_heads.py``) use plain tensor math rather than ``torch.distributions``
 objects, which cost more than the network itself for small MLPs on the rollout hot path.
 """
 
@@ -15,10 +15,10 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional
 
-from agents.action_heads import CategoricalHead, build_action_head
-from agents.cnn import NatureCNN
-from agents.numpy_inference import NumpyActor
-from agents.tanh_mlp import TanhMLP
+from agents.networks.action_heads import CategoricalHead, build_action_head
+from agents.networks.cnn import NatureCNN
+from agents.speed.numpy_inference import NumpyActor
+from agents.speed.tanh_mlp import TanhMLP
 from utils.config import Config
 from utils.config_values import ConfigError
 

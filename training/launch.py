@@ -19,23 +19,22 @@ from torch.utils.data import DataLoader
 from agents import agent_class
 from agents.base import TrainingDiverged
 from loggers.console import ConsoleLogger
-from loggers.csv_metrics import CsvMetricsLogger
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
 from trainer_callbacks.eval_recording import EvalRecordingCallback
 from trainer_callbacks.evaluation import EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
+from trainer_callbacks.video_worker import VideoWorker
 from utils.checkpoints import alias_target, checkpoint_logs_enabled
 from utils.config import Config
 from utils.config_values import ConfigError
-from utils.envs import build_env, reward_threshold
+from utils.envs import build_env, check_can_render, reward_threshold
+from utils.metrics_csv import CsvMetricsLogger
 from utils.precision import resolve_precision
 from utils.report import write_report
 from utils.resume import ResumePlan, rewind_run
 from utils.run_lock import release_run
 from utils.runs import RunDir, check_runs_root, create_run
-from utils.video import check_can_render
-from utils.video_worker import VideoWorker
 
 TORCH_DEFAULT_THREADS = torch.get_num_threads()  # torch's own choice (one per physical core), before any run sets it
 

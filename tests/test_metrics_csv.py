@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loggers.csv_metrics import CsvMetricsLogger, read_metrics_csv
+from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 
 
 def test_new_key_widens_header_and_keeps_old_rows(tmp_path: Path) -> None:

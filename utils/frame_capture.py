@@ -1,10 +1,8 @@
-"""Recording one evaluation episode to mp4 through Gymnasium's ``RecordVideo``.
+"""Frames of a rendering env streamed into an mp4 while the episode plays (Gymnasium's ``RecordVideo``).
 
-``RecordVideo`` captures the frames (it calls ``render()`` on the ``rgb_array``
-env after every reset and step); instead of its synchronous moviepy write, each
-frame streams into an ffmpeg encoder (``utils/mp4_encoder.py``; a temp file renamed when done). ``record_episode`` runs the same ``evaluate_policy`` loop as training's
-evaluation, on a one-env eval vector env, so a recorded episode with the same
-seed and weights is the same episode.
+``RecordVideo`` captures the frames (it calls ``render()`` on the ``rgb_array`` env after every reset
+and step); instead of its synchronous moviepy write, each frame streams into an ffmpeg encoder
+(``utils/mp4_encoder.py``; a temp file renamed when done).
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -21,13 +18,7 @@ import numpy as np
 from gymnasium.wrappers import RecordVideo
 
 from gym_wrappers.pygame_frames import PygameFrameGrabber
-from utils.acting_policy import ActingPolicy
-from utils.config import Config
-from utils.config_values import ConfigError
-from utils.evaluation import evaluate_policy
 from utils.mp4_encoder import Mp4Encoder
-from utils.normalization import ObsNormalizer
-from utils.runs import file_sha256
 
 # Every recording builds a fresh env whose RecordVideo points at the run's videos/ folder.
 warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
@@ -103,80 +94,3 @@ def warm_up() -> None:
     with contextlib.suppress(ImportError):
         import pygame.gfxdraw  # noqa: F401  (what the classic-control renderers draw with)
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-version"], capture_output=True, check=False)
-
-
-def check_can_render(config: Config) -> None:
-    """Fail fast when video is asked for an env without an ``rgb_array`` render mode."""
-    from utils.envs import make_single_env
-
-    env = make_single_env(config)
-    modes = env.metadata.get("render_modes", [])
-    env.close()
-    if "rgb_array" not in modes:
-        raise ConfigError(
-            f"video: {config.env_id} cannot render rgb_array frames (render modes: {modes}); set video: off"
-        )
-
-
-def count_video_frames(path: Path) -> int:
-    """Number of frames in an mp4, by decoding it."""
-    import imageio_ffmpeg
-
-    reader = imageio_ffmpeg.read_frames(str(path))
-    next(reader)  # metadata
-    return sum(1 for _ in reader)
-
-
-@dataclass
-class RecordedEpisode:
-    """One recorded episode and what it cost."""
-
-    seed: int
-    episode_return: float
-    length: int
-    terminated: bool
-    frames: int
-    render_seconds: float
-    encode_seconds: float
-    path: Path
-    sha256: str
-
-
-def record_episode(
-    config: Config,
-    policy: ActingPolicy,
-    obs_normalizer: ObsNormalizer,
-    seed: int,
-    path: Path,
-    deterministic: bool = True,
-    fps: int | None = None,
-) -> RecordedEpisode:
-    """Play the episode of ``seed`` with ``policy`` on a rendering eval env and write it to ``path``."""
-    from utils.envs import build_env
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    captures: list[FrameCapture] = []
-
-    def wrap(env: gym.Env) -> gym.Env:
-        captures.append(FrameCapture(env, path, fps=fps))
-        return captures[-1]
-
-    env = build_env(config, "eval", n_envs=1, render_mode="rgb_array", wrap_first=wrap)
-    started = time.perf_counter()
-    try:
-        result = evaluate_policy(policy, env, obs_normalizer, [seed], deterministic)
-        frames = captures[0].finish()
-    finally:
-        env.close()
-    capture = captures[0]
-    return RecordedEpisode(
-        seed=seed,
-        episode_return=result.returns[0],
-        length=result.lengths[0],
-        terminated=result.terminated[0],
-        frames=frames,
-        render_seconds=capture.render_seconds,
-        encode_seconds=time.perf_counter() - started - capture.render_seconds,
-        path=path,
-        sha256=file_sha256(path),
-    )

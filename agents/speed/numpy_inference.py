@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.action_heads import CategoricalHead
+from agents.networks.action_heads import CategoricalHead
 
 ACTIVATIONS: dict[type[nn.Module], Callable[[np.ndarray], np.ndarray]] = {
     nn.Tanh: np.tanh,

@@ -22,10 +22,10 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from agents.action_heads import CategoricalHead
 from agents.base import loss_stats, masked_mean, masked_standardize, mean_weights
-from agents.policies import MLPPolicy
-from agents.tanh_mlp import TanhMLP, tanh_mlp_backward, tanh_mlp_forward
+from agents.networks.action_heads import CategoricalHead
+from agents.networks.policies import MLPPolicy
+from agents.speed.tanh_mlp import TanhMLP, tanh_mlp_backward, tanh_mlp_forward
 from utils.config import Config
 
 ANY = object()  # an option whose every value this module implements

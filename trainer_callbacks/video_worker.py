@@ -21,7 +21,7 @@ from typing import Any
 
 def _record_job(job: dict[str, Any]) -> dict[str, Any]:
     from agents.loading import load_checkpoint_policy
-    from utils.video import record_episode
+    from utils.episode_recording import record_episode
 
     snapshot = Path(job["snapshot"])
     trained = load_checkpoint_policy(snapshot)
@@ -87,9 +87,9 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, tr
     import torch
 
     torch.set_num_threads(1)
-    from utils import video
+    from utils.frame_capture import warm_up
 
-    video.warm_up()  # imports and first-use costs, paid before the first job arrives
+    warm_up()  # imports and first-use costs, paid before the first job arrives
 
     while (job := _next_job(jobs, trainer)) is not None:
         try:

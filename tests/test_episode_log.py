@@ -7,8 +7,8 @@ from pathlib import Path
 
 from trainer_callbacks.eval_recording import EvalRecordingCallback
 from utils.config import Config
+from utils.episode_log import EpisodeTelemetry
 from utils.runs import create_run
-from utils.telemetry import EpisodeTelemetry
 
 
 def test_rows_append_and_updates_rewrite_the_file(tmp_path: Path) -> None:
