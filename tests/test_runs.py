@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.runs import LAST_ALIAS, RunDir, create_run, list_runs, resolve_run, runs_root, write_json_atomic
+from utils.runs import LAST_ALIAS, RunDir, create_run, list_runs, resolve_run, runs_root
 
 CONFIG = {"env_id": "CartPole-v1", "algo_id": "ppo", "policy_lr": {"start": 0.001, "end": 0.0}}
 
@@ -75,11 +75,3 @@ def test_list_runs_ignores_the_last_link_and_dirs_without_config(tmp_path: Path)
     (tmp_path / "not-a-run").mkdir()
     assert list_runs(tmp_path) == sorted(runs)
     assert list_runs(tmp_path / "missing") == []
-
-
-def test_write_json_atomic_replaces_the_file_and_leaves_no_temp(tmp_path: Path) -> None:
-    target = tmp_path / "data.json"
-    write_json_atomic(target, {"a": 1})
-    write_json_atomic(target, {"a": 2})
-    assert json.loads(target.read_text()) == {"a": 2}
-    assert [p.name for p in tmp_path.iterdir()] == ["data.json"]

@@ -6,8 +6,8 @@ import lightning as pl
 
 from agents.base import BaseAgent
 from loggers.console import ConsoleLogger
+from utils.atomic_files import naming_file
 from utils.metrics_csv import CsvMetricsLogger
-from utils.runs import naming_file
 
 
 class MetricsLoggingCallback(pl.Callback):

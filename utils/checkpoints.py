@@ -33,11 +33,11 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from utils.atomic_files import TEMP_PREFIX, naming_file, replace_symlink
 from utils.config_values import ConfigError
-from utils.runs import file_sha256, naming_file
+from utils.runs import file_sha256
 
 ALIASES = ("best", "last")
-TEMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
 POLICY, OPTIMIZER, ARRAYS = "policy.safetensors", "optimizer.pt", "arrays.npz"
 STATE, CONFIG = "state.json", "config.json"
@@ -144,11 +144,7 @@ def write_checkpoint(
 
 def point_alias(directory: Path, alias: str, name: str) -> None:
     """Make ``directory/alias`` point at checkpoint ``name``, replacing it atomically."""
-    temp_link = directory / f"{TEMP_PREFIX}{alias}-{os.getpid()}"
-    if temp_link.is_symlink() or temp_link.exists():
-        temp_link.unlink()
-    temp_link.symlink_to(name)
-    os.replace(temp_link, directory / alias)
+    replace_symlink(directory / alias, name)
 
 
 def alias_target(directory: Path, alias: str) -> str | None:

@@ -9,9 +9,10 @@ the run directory), ``video_status`` (``pending`` → ``ok`` | ``failed`` | ``pr
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from utils.atomic_files import write_text_atomic
 
 
 class EpisodeTelemetry:
@@ -34,9 +35,7 @@ class EpisodeTelemetry:
         for row in self.rows:
             if row["eval"] == eval_index and row["episode"] == episode:
                 row.update(changes)
-        temp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        temp.write_text("".join(json.dumps(row) + "\n" for row in self.rows))
-        os.replace(temp, self.path)
+        write_text_atomic(self.path, "".join(json.dumps(row) + "\n" for row in self.rows))
 
     def video_rows(self, status: str = "ok") -> list[dict[str, Any]]:
         """Rows whose video has the given status."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Self, TextIO
+
+from utils.atomic_files import write_atomic
 
 
 class CsvMetricsLogger:
@@ -57,18 +58,14 @@ class CsvMetricsLogger:
         if self.path.exists():
             with self.path.open(newline="") as f:
                 old_rows = list(csv.reader(f))[1:]
-        tmp_name = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")  # open(): the run's file mode
-        try:
-            with open(tmp_name, "w", newline="") as tmp:
-                writer = csv.writer(tmp, lineterminator="\n")
+
+        def write(temp: Path) -> None:
+            with temp.open("w", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(columns)
                 writer.writerows(row + [""] * (len(columns) - len(row)) for row in old_rows)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, self.path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+
+        write_atomic(self.path, write)
         self.columns = columns
 
 

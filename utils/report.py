@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from loggers.metrics_rules import MetricsRules
+from utils.atomic_files import write_atomic, write_text_atomic
 from utils.metrics_csv import read_metrics_csv
 
 TIMESTEPS = "train/cnt/timesteps"
@@ -67,7 +67,7 @@ def write_report(run_dir: Path, title: str, config: dict, summary: dict[str, flo
     lines += ["## Metrics", "", *metrics_section(rows, rules), ""]
     lines += ["## Learning curve", "", f"![learning curve]({CURVE_FILE})", ""]
     report_path = run_dir / REPORT_FILE
-    atomic_write(report_path, lambda tmp: tmp.write_text("\n".join(lines)))
+    write_text_atomic(report_path, "\n".join(lines))
     return report_path
 
 
@@ -113,7 +113,7 @@ def write_learning_curve(path: Path, rows: list[dict[str, float]], threshold: fl
     axes.set_ylabel("mean episode reward")
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png"))
+    write_atomic(path, lambda temp: figure.savefig(temp, format="png"))
 
 
 def summary_rows(summary: Mapping[str, float | str], rules: MetricsRules) -> list[tuple[str, str]]:
@@ -178,14 +178,3 @@ def markdown_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> 
         return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
 
     return [cells(header), "|" + "---|" * len(header), *(cells(row) for row in rows)]
-
-
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call `write` on a temp file beside `path`, then os.replace it into place."""
-    tmp_name = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # created by open(): the run's file mode
-    try:
-        write(Path(tmp_name))
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

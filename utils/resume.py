@@ -9,13 +9,13 @@ episodes.jsonl rows after the checkpoint, and checkpoints newer than it (an aban
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utils.atomic_files import write_atomic, write_json_atomic, write_text_atomic
 from utils.checkpoints import (
     CheckpointData,
     CheckpointError,
@@ -29,7 +29,7 @@ from utils.checkpoints import (
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
-from utils.runs import RunDir, point_last, write_json_atomic
+from utils.runs import RunDir, point_last
 
 # Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes.
 RESUME_CHANGEABLE = {
@@ -149,17 +149,16 @@ def trim_metrics(run: RunDir, last_epoch: int) -> None:
     if not run.metrics_csv.exists():
         return
     rows = [row for row in read_metrics_csv(run.metrics_csv) if row.get("train/cnt/epoch", 0) <= last_epoch]
-    temp = run.metrics_csv.with_name(".metrics.csv.rewrite")
-    temp.unlink(missing_ok=True)
-    writer = CsvMetricsLogger(temp)
-    for row in rows:
-        writer.log(row)
-    writer.close()
     if not rows:
-        temp.unlink(missing_ok=True)
         run.metrics_csv.unlink()
         return
-    os.replace(temp, run.metrics_csv)
+
+    def write(temp: Path) -> None:
+        with CsvMetricsLogger(temp) as writer:
+            for row in rows:
+                writer.log(row)
+
+    write_atomic(run.metrics_csv, write)
 
 
 def trim_episodes(run: RunDir, timesteps: int) -> None:
@@ -180,6 +179,4 @@ def trim_episodes(run: RunDir, timesteps: int) -> None:
     for row in dropped:
         if row.get("video"):
             (run.path / row["video"]).unlink(missing_ok=True)
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temp.write_text("".join(json.dumps(row) + "\n" for row in kept))
-    os.replace(temp, path)
+    write_text_atomic(path, "".join(json.dumps(row) + "\n" for row in kept))

@@ -13,12 +13,11 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from utils.atomic_files import replace_symlink, write_json_atomic
 from utils.config_values import ConfigError
 from utils.run_lock import lock_run
 
@@ -101,29 +100,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def naming_file(path: Path) -> Iterator[None]:
-    """Re-raise an OSError without a file name (a write that hit a full disk) as one naming ``path``."""
-    try:
-        yield
-    except OSError as error:
-        if error.filename is not None or error.errno is None:
-            raise
-        raise OSError(error.errno, error.strerror, str(path)) from error
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON via a temp file and rename, so readers never see half a file."""
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with naming_file(path):
-            temp.write_text(json.dumps(data, indent=2))
-    except OSError:
-        temp.unlink(missing_ok=True)
-        raise
-    os.replace(temp, path)
-
-
 def create_run(config: dict[str, Any], root: Path | None = None) -> RunDir:
     """Make ``runs/<new id>/`` with its config snapshot, locked for this process, and point ``@last`` at it."""
     root = check_runs_root(root)
@@ -152,12 +128,7 @@ def create_run(config: dict[str, Any], root: Path | None = None) -> RunDir:
 
 def point_last(run: RunDir, root: Path | None = None) -> None:
     """Swap ``runs/@last`` to ``run`` atomically."""
-    root = root or runs_root()
-    temp = root / f".{LAST_ALIAS}.tmp-{os.getpid()}"
-    if temp.is_symlink():
-        temp.unlink()
-    temp.symlink_to(run.path.name)
-    os.replace(temp, root / LAST_ALIAS)
+    replace_symlink((root or runs_root()) / LAST_ALIAS, run.path.name)
 
 
 def list_runs(root: Path | None = None) -> list[str]:
