@@ -53,13 +53,10 @@ def _render_mode(args: argparse.Namespace) -> str | None:
 
 def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer]:
     """Config, policy and observation normalizer to play with."""
-    from agents.loading import load_trained_policy
-    from agents.networks.policies import build_policy
+    from agents.loading import load_trained_policy, untrained_policy
     from utils.checkpoints import checkpoint_logs_enabled
     from utils.config import load_config
     from utils.config_files import split_config_id
-    from utils.envs import build_env
-    from utils.normalization import ObsNormalizer
     from utils.runs import resolve_run
 
     if args.config and args.run_id:
@@ -79,12 +76,9 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer
     import torch
 
     torch.manual_seed(config.seed)
-    probe = build_env(config, "eval", n_envs=1)
-    policy = build_policy(probe.single_observation_space, probe.single_action_space, config)
-    normalizer = ObsNormalizer(config.obs_normalization, probe.single_observation_space)
-    probe.close()
+    untrained = untrained_policy(config)
     print(f"{config.config_id or config.env_id}: untrained policy (random weights)")
-    return config, policy, normalizer
+    return config, untrained.policy, untrained.obs_normalizer
 
 
 def play(args: argparse.Namespace) -> int:

@@ -24,21 +24,30 @@ class TrainedPolicy:
     checkpoint: str
 
 
-def load_checkpoint_policy(path: Path, env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:
-    """Weights, config and normalization statistics of the checkpoint directory ``path``."""
+def untrained_policy(config: Config, env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:
+    """The policy ``config`` describes, freshly initialised (from torch's global RNG), with empty normalization
+    statistics; ``env`` (or a one-env eval env built and closed here) gives the spaces."""
     from utils.envs import build_env
 
-    data = read_checkpoint(path, with_optimizer=False)
-    config = Config.from_dict(data.config)
     probe = env or build_env(config, "eval", n_envs=1)
-    policy = build_policy(probe.single_observation_space, probe.single_action_space, config)
-    policy.load_state_dict(data.weights)
+    try:
+        policy = build_policy(probe.single_observation_space, probe.single_action_space, config)
+        normalizer = ObsNormalizer(config.obs_normalization, probe.single_observation_space)
+    finally:
+        if env is None:
+            probe.close()
     policy.eval()
-    normalizer = ObsNormalizer(config.obs_normalization, probe.single_observation_space)
-    normalizer.load({k[9:]: v for k, v in data.arrays.items() if k.startswith("obs_norm.")})
-    if env is None:
-        probe.close()
-    return TrainedPolicy(config, policy, normalizer, data.path.name)
+    return TrainedPolicy(config, policy, normalizer, "untrained")
+
+
+def load_checkpoint_policy(path: Path, env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:
+    """Weights, config and normalization statistics of the checkpoint directory ``path``."""
+    data = read_checkpoint(path, with_optimizer=False)
+    trained = untrained_policy(Config.from_dict(data.config), env)
+    trained.policy.load_state_dict(data.weights)
+    trained.obs_normalizer.load({k[9:]: v for k, v in data.arrays.items() if k.startswith("obs_norm.")})
+    trained.checkpoint = data.path.name
+    return trained
 
 
 def load_trained_policy(run: RunDir, which: str = "best", env: gym.vector.VectorEnv | None = None) -> TrainedPolicy:

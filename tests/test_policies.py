@@ -249,3 +249,30 @@ def test_per_tensor_optimizer_state_converts_to_the_flat_layout() -> None:
         new_opt.step()
     for a, b in zip(old_net.parameters(), new_net.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_under_cpu_autocast_every_speed_path_steps_aside_for_torch() -> None:
+    """The NumPy actor, the fused tanh MLP and the closed-form PPO gradient share one applicability check."""
+    from agents.speed.ppo_fused import FusedPPOGradients
+
+    policy = _policy(activation="tanh")
+    config = _config(activation="tanh")
+    fused = FusedPPOGradients(policy, config)
+    assert policy.fast_actor is not None
+    obs = torch.zeros(2, 4)
+    assert policy.fast_actor.usable() and fused.usable()
+    assert policy.actor(obs).dtype == torch.float32
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not policy.fast_actor.usable() and not fused.usable()
+        assert policy.actor(obs).dtype == torch.bfloat16  # torch's modules ran, in bf16
+        _, log_probs, _ = policy.act_numpy(obs.numpy())
+    assert log_probs.dtype == np.float32  # converted back after torch's bf16 pass
+    policy.to(torch.bfloat16)
+    assert not policy.fast_actor.usable() and not fused.usable()
+
+
+@pytest.mark.parametrize("activation", ["gelu", "elu", "leaky_relu"])
+def test_activations_without_a_numpy_twin_act_in_torch(activation: str) -> None:
+    policy = _policy(activation=activation)
+    assert policy.fast_actor is None
+    assert any(type(layer).__name__.lower().replace("_", "") == activation.replace("_", "") for layer in policy.actor)

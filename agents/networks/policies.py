@@ -16,13 +16,12 @@ from torch import nn
 from torch.nn import functional
 
 from agents.networks.action_heads import CategoricalHead, build_action_head
+from agents.networks.activations import ACTIVATION_LAYERS
 from agents.networks.cnn import NatureCNN
 from agents.speed.numpy_inference import NumpyActor
 from agents.speed.tanh_mlp import TanhMLP
 from utils.config import Config
 from utils.config_values import ConfigError
-
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
 
 
 def _mlp(sizes: list[int], activation: str, out_gain: float, fused: bool = True) -> nn.Sequential:
@@ -36,7 +35,7 @@ def _mlp(sizes: list[int], activation: str, out_gain: float, fused: bool = True)
         nn.init.zeros_(linear.bias)
         layers.append(linear)
         if not last:
-            layers.append(ACTIVATIONS[activation]())
+            layers.append(ACTIVATION_LAYERS[activation].layer())
     return TanhMLP(*layers) if fused and TanhMLP.fits(layers) else nn.Sequential(*layers)
 
 

@@ -19,11 +19,8 @@ import torch
 from torch import nn
 
 from agents.networks.action_heads import CategoricalHead
-
-ACTIVATIONS: dict[type[nn.Module], Callable[[np.ndarray], np.ndarray]] = {
-    nn.Tanh: np.tanh,
-    nn.ReLU: lambda x: np.maximum(x, 0.0),
-}
+from agents.networks.activations import NUMPY_ACTIVATIONS
+from agents.speed.cpu_float32 import speed_code_applies
 
 Layers = list[tuple[np.ndarray, np.ndarray] | Callable[[np.ndarray], np.ndarray]]
 
@@ -35,7 +32,7 @@ def _layers(network: nn.Sequential) -> Layers:
         if isinstance(module, nn.Linear):
             layers.append((module.weight.detach().numpy().T, module.bias.detach().numpy()))
         else:
-            layers.append(ACTIVATIONS[type(module)])
+            layers.append(NUMPY_ACTIVATIONS[type(module)])
     return layers
 
 
@@ -62,12 +59,11 @@ class NumpyActor:
     @staticmethod
     def fits(actor: nn.Sequential) -> bool:
         """Whether the network is made of Linear/Tanh/ReLU layers (the head must be a ``CategoricalHead``)."""
-        return all(isinstance(m, (nn.Linear, *ACTIVATIONS)) for m in actor)
+        return all(isinstance(m, (nn.Linear, *NUMPY_ACTIVATIONS)) for m in actor)
 
     def usable(self) -> bool:
-        """Whether the weights are float32 on the CPU now (a GPU or bf16 policy acts in torch)."""
-        weight = self.params[0]
-        return weight.device.type == "cpu" and weight.dtype == torch.float32
+        """Whether the speed code applies now (a GPU, bf16 or autocast policy acts in torch)."""
+        return speed_code_applies(self.params[0])
 
     def _refresh(self) -> None:
         """Rebuild the views if a parameter tensor was replaced (moved, flattened, reloaded)."""

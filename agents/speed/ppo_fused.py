@@ -25,6 +25,7 @@ from torch.nn import functional
 from agents.base import loss_stats, masked_mean, masked_standardize, mean_weights
 from agents.networks.action_heads import CategoricalHead
 from agents.networks.policies import MLPPolicy
+from agents.speed.cpu_float32 import speed_code_applies
 from agents.speed.tanh_mlp import TanhMLP, tanh_mlp_backward, tanh_mlp_forward
 from utils.config import Config
 
@@ -72,9 +73,8 @@ class FusedPPOGradients:
         )
 
     def usable(self) -> bool:
-        """Float32 weights on the CPU and no autocast (checked per call: Lightning moves and casts late)."""
-        weight = self.actor[0].weight
-        return weight.device.type == "cpu" and weight.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
+        """Whether the speed code applies now (``agents/speed/cpu_float32.py``)."""
+        return speed_code_applies(self.actor[0].weight)
 
     @torch.no_grad()
     def __call__(

@@ -18,10 +18,12 @@ plain layer-by-layer forward.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
+
+from agents.speed.cpu_float32 import speed_code_applies
 
 
 def _tanh_of_doubled(z2: torch.Tensor) -> torch.Tensor:
@@ -90,8 +92,7 @@ class TanhMLP(nn.Sequential):
     """``nn.Sequential(Linear, Tanh, ..., Linear)`` with a fused CPU float32 forward/backward."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        first = self[0].weight
-        if x.device.type != "cpu" or first.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
+        if x.device.type != "cpu" or not speed_code_applies(cast(torch.Tensor, self[0].weight)):
             return super().forward(x)
         params = [tensor for layer in self.linears() for tensor in (layer.weight, layer.bias)]
         return _TanhMLPFunction.apply(x.float(), *params)
