@@ -119,13 +119,24 @@ def test_a_leftover_directory_of_the_same_name_is_replaced_not_adopted(tmp_path:
 
 
 def test_missing_optimizer_is_an_error_when_training_needs_it(tmp_path: Path) -> None:
-    path = _write(tmp_path, 1, 100, optimizer=None)
+    path = _write(tmp_path, 1, 100, optimizer=None, state={})
     assert read_checkpoint(path, with_optimizer=False).weights.keys() == _weights().keys()
     with pytest.raises(CheckpointError, match=r"^checkpoint epoch=0001-step=0000100: optimizer.pt is missing$"):
         read_checkpoint(path)
 
 
-@pytest.mark.parametrize("name", ["policy.safetensors", "optimizer.pt", "arrays.npz", "state.json", "config.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "policy.safetensors",
+        "policy.json",
+        "normalization.npz",
+        "config.json",
+        "optimizer.pt",
+        "resume.npz",
+        "state.json",
+    ],
+)
 def test_a_truncated_file_is_named_in_a_one_line_error(tmp_path: Path, name: str) -> None:
     path = _write(tmp_path, 1, 100)
     data = (path / name).read_bytes()
@@ -136,7 +147,18 @@ def test_a_truncated_file_is_named_in_a_one_line_error(tmp_path: Path, name: str
     assert "\n" not in message and name in message and "truncated" in message
 
 
-@pytest.mark.parametrize("name", ["policy.safetensors", "optimizer.pt", "arrays.npz", "state.json", "config.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "policy.safetensors",
+        "policy.json",
+        "normalization.npz",
+        "config.json",
+        "optimizer.pt",
+        "resume.npz",
+        "state.json",
+    ],
+)
 def test_a_same_size_garbage_file_fails_its_checksum(tmp_path: Path, name: str) -> None:
     path = _write(tmp_path, 1, 100)
     size = (path / name).stat().st_size
@@ -149,8 +171,8 @@ def test_a_garbage_file_in_a_checkpoint_without_manifest_is_still_a_one_line_err
     path = _write(tmp_path, 1, 100)
     (path / "manifest.json").unlink()  # as written before checksums existed
     assert read_checkpoint(path).state == {"epoch": 1}
-    (path / "arrays.npz").write_bytes(b"not a zip file")
-    with pytest.raises(CheckpointError, match=r"arrays.npz cannot be read"):
+    (path / "resume.npz").write_bytes(b"not a zip file")
+    with pytest.raises(CheckpointError, match=r"resume.npz cannot be read"):
         read_checkpoint(path)
 
 
@@ -262,12 +284,13 @@ def test_read_checkpoint_refuses_a_pickled_object_in_optimizer_pt(tmp_path: Path
     assert UNPICKLE_CALLS == []
 
 
-def test_read_checkpoint_refuses_object_arrays_in_arrays_npz(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["normalization.npz", "resume.npz"])
+def test_read_checkpoint_refuses_object_arrays_in_an_npz(tmp_path: Path, name: str) -> None:
     path = _write(tmp_path, 1, 100)
-    np.savez(path / "arrays.npz", sneaky=np.array([_Payload()], dtype=object))
+    np.savez(path / name, sneaky=np.array([_Payload()], dtype=object))
     write_manifest(path)
     UNPICKLE_CALLS.clear()
-    with pytest.raises(CheckpointError, match=r"arrays\.npz cannot be read.*allow_pickle"):
+    with pytest.raises(CheckpointError, match=rf"{re.escape(name)} cannot be read.*allow_pickle"):
         read_checkpoint(path)
     assert UNPICKLE_CALLS == []
 

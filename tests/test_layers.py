@@ -39,4 +39,3 @@ def test_no_module_imports_a_layer_above_its_own(package: str) -> None:
         if LEVEL[name] > LEVEL[package]
     }
     assert not reaching_up, sorted(reaching_up)
-

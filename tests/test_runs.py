@@ -18,7 +18,7 @@ def test_create_run_makes_config_checkpoints_and_logs(tmp_path: Path) -> None:
     assert run.path.parent == tmp_path
     assert run.checkpoints.is_dir()
     assert run.logs.is_dir()
-    assert json.loads(run.config_path.read_text()) == CONFIG
+    assert json.loads(run.config_path.read_text()) == {"format_version": 1, **CONFIG}
     assert run.read_config() == CONFIG
 
 

@@ -21,7 +21,16 @@ from utils.checkpoints import (
     write_checkpoint,
 )
 from utils.env_state import can_snapshot, capture_env_state, restore_env_state
+from utils.policy_spec import policy_spec
 from utils.runs import RunDir
+
+
+def checkpoint_spec(agent: BaseAgent) -> dict[str, Any]:
+    """The ``policy.json`` of a checkpoint of ``agent`` now."""
+    env = agent.collector.env
+    return policy_spec(
+        agent.config, env.single_observation_space, env.single_action_space, agent.updates, agent.collector.timesteps
+    )
 
 
 def save_agent_checkpoint(
@@ -48,7 +57,10 @@ def save_agent_checkpoint(
     name = checkpoint_name(agent.updates, agent.collector.timesteps)
     state["best_checkpoint"] = name if "best" in aliases else alias_target(run.checkpoints, "best")
     optimizer = agent.torch_optimizer().state_dict()
-    write_checkpoint(run.checkpoints, name, agent.policy.state_dict(), optimizer, arrays, state, agent.config.to_dict())
+    spec = checkpoint_spec(agent)
+    write_checkpoint(
+        run.checkpoints, name, agent.policy.state_dict(), optimizer, arrays, state, agent.config.to_dict(), spec
+    )
     for alias in aliases:
         point_alias(run.checkpoints, alias, name)
     prune_checkpoints(run.checkpoints, agent.config.keep_checkpoints)

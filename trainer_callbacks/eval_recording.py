@@ -18,6 +18,7 @@ from typing import Any
 import lightning as pl
 
 from agents.base import BaseAgent
+from trainer_callbacks.checkpointing import checkpoint_spec
 from trainer_callbacks.video_worker import VideoWorker
 from utils.checkpoints import checkpoint_name, write_checkpoint
 from utils.config import Config
@@ -111,8 +112,9 @@ class EvalRecordingCallback(pl.Callback):
     def _submit(self, agent: BaseAgent, eval_index: int, timesteps: int, seed: int) -> None:
         name = video_name(eval_index, timesteps, 0, seed)
         arrays = {f"obs_norm.{k}": v for k, v in agent.collector.obs_normalizer.state().items()}
+        weights, config = agent.policy.state_dict(), self.config.to_dict()
         snapshot = write_checkpoint(
-            self.jobs_dir, f"eval={eval_index:04d}", agent.policy.state_dict(), None, arrays, {}, self.config.to_dict()
+            self.jobs_dir, f"eval={eval_index:04d}", weights, None, arrays, {}, config, checkpoint_spec(agent)
         )
         assert self.worker is not None  # both callers return early without a worker
         self.submitted[eval_index] = name

@@ -1,14 +1,17 @@
 """Checkpoint directories: written whole under a fresh temp name, checksummed, then renamed into place.
 
-Layout of ``checkpoints/<name>/`` (``name`` = ``epoch=0012-step=0049152``):
+Layout of ``checkpoints/<name>/`` (``name`` = ``epoch=0012-step=0049152``), format 1; what a player needs is
+kept apart from what only resuming needs (docs/RUN_DIRECTORY.md):
 
-- ``policy.safetensors``: network weights (safetensors: no pickle on load)
-- ``optimizer.pt``: optimizer state, loaded with ``torch.load(weights_only=True)``
-- ``arrays.npz``: normalization statistics, collector and env state, torch RNG
-  (loaded with ``allow_pickle=False``)
-- ``state.json``: counters, NumPy RNG state, best eval, env state tree
-- ``config.json``: the full config of the run
+- inference: ``policy.safetensors`` (weights; safetensors, no pickle on load), ``policy.json`` (``format_version``,
+  observation and action spaces, network, normalization kind: enough to build the policy without the env),
+  ``normalization.npz`` (observation statistics), ``config.json`` (the run's full config)
+- resume only: ``optimizer.pt`` (``torch.load(weights_only=True)``), ``resume.npz`` (collector and env state,
+  torch RNG, replay; ``allow_pickle=False``), ``state.json`` (counters, NumPy RNG state, best eval, env state tree)
 - ``manifest.json``: size and sha256 of each file above, checked on every load
+
+Checkpoints written before format 1 (no ``policy.json``; one ``arrays.npz`` holding statistics and resume
+arrays together) still load.
 
 ``checkpoints/best`` and ``checkpoints/last`` are symlinks swapped atomically,
 so a kill at any moment leaves both pointing at complete directories. Only
@@ -35,12 +38,17 @@ from safetensors.torch import save as save_safetensors
 
 from utils.atomic_files import TEMP_PREFIX, naming_file, replace_symlink
 from utils.config_values import ConfigError
-from utils.runs import file_sha256
+from utils.runs import file_sha256, strip_format_version, with_format_version
 
 ALIASES = ("best", "last")
 MANIFEST = "manifest.json"
-POLICY, OPTIMIZER, ARRAYS = "policy.safetensors", "optimizer.pt", "arrays.npz"
-STATE, CONFIG = "state.json", "config.json"
+CHECKPOINT_FORMAT = 1
+POLICY, POLICY_SPEC, NORMALIZATION, CONFIG = "policy.safetensors", "policy.json", "normalization.npz", "config.json"
+OPTIMIZER, RESUME_ARRAYS, STATE = "optimizer.pt", "resume.npz", "state.json"
+INFERENCE_FILES = (POLICY, POLICY_SPEC, NORMALIZATION, CONFIG)
+RESUME_FILES = (OPTIMIZER, RESUME_ARRAYS, STATE)
+LEGACY_ARRAYS = "arrays.npz"  # format 0: statistics and resume arrays in one file
+NORM_PREFIX = "obs_norm."
 NAME_PATTERN = re.compile(r"^epoch=(\d{4,})-step=(\d{7,})$")
 
 
@@ -55,9 +63,15 @@ class CheckpointData:
     path: Path
     weights: dict[str, torch.Tensor]
     optimizer: dict[str, Any] | None
-    arrays: dict[str, np.ndarray]
-    state: dict[str, Any]
+    arrays: dict[str, np.ndarray]  # ``obs_norm.*`` statistics, plus the resume arrays when they were read
+    state: dict[str, Any]  # empty unless the resume state was read
     config: dict[str, Any]
+    spec: dict[str, Any]  # policy.json (``{"format_version": 0}`` for older checkpoints)
+
+    @property
+    def format_version(self) -> int:
+        """0 for checkpoints written before policy.json existed."""
+        return int(self.spec.get("format_version", 0))
 
 
 def checkpoint_name(epoch: int, timesteps: int) -> str:
@@ -101,11 +115,17 @@ def write_checkpoint(
     arrays: dict[str, np.ndarray],
     state: dict[str, Any],
     config: dict[str, Any],
+    spec: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete checkpoint to ``directory/name``: a fresh temp dir, a manifest, then a rename.
 
-    A directory already at ``directory/name`` (left by a killed run) is replaced, never reused.
+    ``arrays`` named ``obs_norm.*`` are the normalization statistics; the rest, ``state`` and ``optimizer``
+    are resume state, written only with an optimizer (a video snapshot is inference-only). A directory
+    already at ``directory/name`` (left by a killed run) is replaced, never reused.
     """
+    statistics = {key[len(NORM_PREFIX) :]: value for key, value in arrays.items() if key.startswith(NORM_PREFIX)}
+    resume_arrays = {key: value for key, value in arrays.items() if not key.startswith(NORM_PREFIX)}
+    assert optimizer is not None or not (resume_arrays or state), "resume state without an optimizer"
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / name
     temp = directory / f"{TEMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -115,18 +135,22 @@ def write_checkpoint(
         tensors = {key: value.detach().to("cpu", copy=True).contiguous() for key, value in weights.items()}
         with naming_file(final / POLICY):
             (temp / POLICY).write_bytes(save_safetensors(tensors))  # via open(): the run's file mode, not 0600
+        with naming_file(final / POLICY_SPEC):
+            (temp / POLICY_SPEC).write_text(json.dumps({"format_version": CHECKPOINT_FORMAT, **(spec or {})}, indent=2))
+        with naming_file(final / NORMALIZATION):
+            # numpy's stub types **kwds like its allow_pickle: bool keyword, so mypy rejects a dict of arrays
+            np.savez(temp / NORMALIZATION, **statistics)  # type: ignore[arg-type]
+        with naming_file(final / CONFIG):
+            (temp / CONFIG).write_text(json.dumps(with_format_version(config), indent=2))
         if optimizer is not None:
             buffer = io.BytesIO()  # torch.save reports a full disk as a RuntimeError; a plain write says ENOSPC
             torch.save(optimizer, buffer)
             with naming_file(final / OPTIMIZER):
                 (temp / OPTIMIZER).write_bytes(buffer.getvalue())
-        with naming_file(final / ARRAYS):
-            # numpy's stub types **kwds like its allow_pickle: bool keyword, so mypy rejects a dict of arrays
-            np.savez(temp / ARRAYS, **arrays)  # type: ignore[arg-type]
-        with naming_file(final / STATE):
-            (temp / STATE).write_text(json.dumps(state))
-        with naming_file(final / CONFIG):
-            (temp / CONFIG).write_text(json.dumps(config, indent=2))
+            with naming_file(final / RESUME_ARRAYS):
+                np.savez(temp / RESUME_ARRAYS, **resume_arrays)  # type: ignore[arg-type]
+            with naming_file(final / STATE):
+                (temp / STATE).write_text(json.dumps(state))
         with naming_file(final / MANIFEST):
             write_manifest(temp)
     except BaseException:
@@ -190,9 +214,16 @@ def resolve_checkpoint(directory: Path, which: str) -> Path:
     raise FileNotFoundError(f"no checkpoint '{which}' in {directory}; available: best, last, {', '.join(names)}")
 
 
+def needed_files(path: Path, with_optimizer: bool = True) -> list[str]:
+    """The files a load of checkpoint ``path`` reads: inference files, plus resume files ``with_optimizer``."""
+    if (path / POLICY_SPEC).is_file() or not (path / LEGACY_ARRAYS).is_file():
+        return [*INFERENCE_FILES, *(RESUME_FILES if with_optimizer else ())]
+    return [POLICY, LEGACY_ARRAYS, STATE, CONFIG] + ([OPTIMIZER] if with_optimizer else [])
+
+
 def verify_checkpoint(path: Path, with_optimizer: bool = True) -> None:
     """Raise CheckpointError naming the first file that is missing, truncated or altered."""
-    needed = [POLICY, ARRAYS, STATE, CONFIG] + ([OPTIMIZER] if with_optimizer else [])
+    needed = needed_files(path, with_optimizer)
     for name in needed:
         if not (path / name).is_file():
             raise CheckpointError(f"checkpoint {path.name}: {name} is missing")
@@ -233,17 +264,26 @@ def read_checkpoint(path: Path, with_optimizer: bool = True) -> CheckpointData:
         with np.load(file, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
 
+    def json_of(file: Path) -> Any:
+        return json.loads(file.read_text())
+
     optimizer = None
     if with_optimizer:
         optimizer = load(OPTIMIZER, lambda file: torch.load(file, weights_only=True, map_location="cpu"))
-    return CheckpointData(
-        path=path,
-        weights=load(POLICY, lambda file: load_safetensors(file.read_bytes())),
-        optimizer=optimizer,
-        arrays=load(ARRAYS, arrays_of),
-        state=load(STATE, lambda file: json.loads(file.read_text())),
-        config=load(CONFIG, lambda file: json.loads(file.read_text())),
-    )
+    weights = load(POLICY, lambda file: load_safetensors(file.read_bytes()))
+    config = strip_format_version(load(CONFIG, json_of))
+    if LEGACY_ARRAYS in needed_files(path, with_optimizer):
+        arrays = load(LEGACY_ARRAYS, arrays_of)
+        if not with_optimizer:
+            arrays = {key: value for key, value in arrays.items() if key.startswith(NORM_PREFIX)}
+        state = load(STATE, json_of) if with_optimizer else {}
+        return CheckpointData(path, weights, optimizer, arrays, state, config, {"format_version": 0})
+    arrays = {NORM_PREFIX + key: value for key, value in load(NORMALIZATION, arrays_of).items()}
+    state = {}
+    if with_optimizer:
+        arrays.update(load(RESUME_ARRAYS, arrays_of))
+        state = load(STATE, json_of)
+    return CheckpointData(path, weights, optimizer, arrays, state, config, load(POLICY_SPEC, json_of))
 
 
 def checkpoint_logs_enabled() -> bool:

@@ -29,7 +29,7 @@ from utils.checkpoints import (
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
-from utils.runs import RunDir, point_last
+from utils.runs import RunDir, point_last, with_format_version
 
 # Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes.
 RESUME_CHANGEABLE = {
@@ -123,7 +123,7 @@ def plan_resume(run: RunDir, overrides: Mapping[str, Any]) -> ResumePlan:
 def rewind_run(plan: ResumePlan) -> None:
     """Make the run's files agree with the checkpoint being resumed (the first write of a resume)."""
     run, checkpoint = plan.run, plan.checkpoint
-    write_json_atomic(run.config_path, plan.config.to_dict())
+    write_json_atomic(run.config_path, with_format_version(plan.config.to_dict()))
     point_last(run, run.path.parent)
     resumed = checkpoint_progress(checkpoint.path.name)
     best = alias_target(run.checkpoints, "best")

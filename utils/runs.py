@@ -22,6 +22,7 @@ from utils.config_values import ConfigError
 from utils.run_lock import lock_run
 
 LAST_ALIAS = "@last"
+RUN_FORMAT = 1  # the run directory's format_version (docs/RUN_DIRECTORY.md); runs without one are format 0
 
 
 class RunsDirError(ConfigError):
@@ -87,8 +88,18 @@ class RunDir:
         return self.path / "logs"
 
     def read_config(self) -> dict[str, Any]:
-        """The config snapshot as a mapping."""
-        return json.loads(self.config_path.read_text())
+        """The config snapshot as a mapping (without its ``format_version``)."""
+        return strip_format_version(json.loads(self.config_path.read_text()))
+
+
+def with_format_version(config: dict[str, Any]) -> dict[str, Any]:
+    """A config mapping as written to a ``config.json``: ``format_version`` first."""
+    return {"format_version": RUN_FORMAT, **config}
+
+
+def strip_format_version(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``config.json`` mapping without ``format_version`` (a key no Config field has)."""
+    return {key: value for key, value in data.items() if key != "format_version"}
 
 
 def file_sha256(path: Path) -> str:
@@ -121,7 +132,7 @@ def create_run(config: dict[str, Any], root: Path | None = None) -> RunDir:
     lock_run(path)  # before config.json exists, so no one can resume it half-made
     run.checkpoints.mkdir()
     run.logs.mkdir()
-    write_json_atomic(run.config_path, config)
+    write_json_atomic(run.config_path, with_format_version(config))
     point_last(run, root)
     return run
 

@@ -217,10 +217,18 @@ def finished_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         *(
             (name, "truncate")
-            for name in ("policy.safetensors", "optimizer.pt", "arrays.npz", "state.json", "config.json")
+            for name in (
+                "policy.safetensors",
+                "policy.json",
+                "normalization.npz",
+                "optimizer.pt",
+                "resume.npz",
+                "state.json",
+            )
         ),
         ("policy.safetensors", "garbage"),
-        ("arrays.npz", "garbage"),
+        ("resume.npz", "garbage"),
+        ("config.json", "truncate"),
         ("optimizer.pt", "delete"),  # a missing optimizer is damage, never a silent fresh optimizer
     ],
 )
