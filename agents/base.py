@@ -245,6 +245,11 @@ class BaseAgent(pl.LightningModule):
         for start in range(0, size, batch_size):
             yield {key: value[order[start : start + batch_size]] for key, value in data.items()}
 
+    def episode_metric_names(self) -> list[str]:
+        """The training metrics that only appear once an episode has ended (declared in metrics.csv's header)."""
+        names = ["train/roll/ep_rew/mean", "train/roll/ep_len/mean"]
+        return names + (["train/roll/ep_rew_shaped/mean"] if self.config.env_wrappers else [])
+
     def _epoch_metrics(self, rollout: Rollout, returns: np.ndarray, update: dict[str, float]) -> dict[str, float]:
         stats = self.collector.stats
         metrics: dict[str, float] = {

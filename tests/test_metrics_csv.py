@@ -62,3 +62,17 @@ def test_values_round_trip_exactly_and_missing_file_reads_empty(tmp_path: Path) 
     row = read_metrics_csv(path)[0]
     assert row["lr"] == 0.1 + 0.2 and row["steps"] == 100000.0 and row["nan"] != row["nan"]
     assert read_metrics_csv(tmp_path / "absent.csv") == []
+
+
+def test_expected_columns_are_in_the_first_header_so_later_rows_never_rewrite_it(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    logger = CsvMetricsLogger(path)
+    logger.log({"train/cnt/epoch": 1}, expected=["train/roll/ep_rew/mean", "val/roll/ep_rew/mean"])
+    inode = path.stat().st_ino
+    with path.open() as tail:  # a reader following the live file
+        assert tail.readline().strip() == "train/cnt/epoch,train/roll/ep_rew/mean,val/roll/ep_rew/mean"
+        logger.log({"train/cnt/epoch": 2, "val/roll/ep_rew/mean": 9.5})
+        logger.log({"train/cnt/epoch": 3, "train/roll/ep_rew/mean": 4.0})
+        logger.close()
+        assert tail.read().splitlines() == ["1,,", "2,,9.5", "3,4,"]
+    assert path.stat().st_ino == inode

@@ -144,3 +144,28 @@ def test_only_the_hyperparameters_an_algorithm_has_are_logged(runs_dir: Path) ->
     assert "train/clip_range" in rows(ppo.run.path)[0]
     assert "train/clip_range" not in rows(reinforce.run.path)[0]
     assert "train/policy_lr" in rows(reinforce.run.path)[0]
+
+
+def test_a_run_writes_metrics_csv_with_one_header_from_its_first_row(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from utils.metrics_csv import CsvMetricsLogger
+
+    headers: list[list[str]] = []
+    rewrite = CsvMetricsLogger._rewrite_with_columns
+
+    def recording_rewrite(self: CsvMetricsLogger, columns: list[str]) -> None:
+        headers.append(list(columns))
+        rewrite(self, columns)
+
+    monkeypatch.setattr(CsvMetricsLogger, "_rewrite_with_columns", recording_rewrite)
+    # the first rows have no finished episode and no evaluation yet; the eval comes at 1024 steps
+    overrides = {"max_timesteps": 1536, "eval_freq": 1024, "video": "off", "max_episode_steps": 400}
+    result = train(load_config("CartPole-v1", "ppo", overrides), quiet=True)
+    assert len(headers) == 1  # written once, with the first row
+    with (result.run.path / "metrics.csv").open() as handle:
+        header = next(csv.reader(handle))
+    assert header == headers[0]
+    assert {"val/roll/ep_rew/mean", "val/cnt/evals", "train/roll/ep_rew/mean"} <= set(header)
+    first = rows(result.run.path)[0]
+    assert first["val/roll/ep_rew/mean"] == ""  # declared before any evaluation ran

@@ -12,6 +12,16 @@ from agents.base import BaseAgent
 from utils.config import Config
 from utils.evaluation import EvalResult, eval_base_seed, evaluate_policy, evaluation_seeds
 
+# The val/ metrics every evaluation logs, in order (EvalResult.metrics, then the best mean and the count).
+VAL_METRICS = (
+    "val/roll/ep_rew/mean",
+    "val/roll/ep_rew/std",
+    "val/roll/ep_rew/min",
+    "val/roll/ep_len/mean",
+    "val/roll/ep_rew/best",
+    "val/cnt/evals",
+)
+
 
 class EvaluationCallback(pl.Callback):
     """Evaluates every ``eval_freq`` env steps and at the end; stops once the threshold is reached.
@@ -66,6 +76,7 @@ class EvaluationCallback(pl.Callback):
             self.best_pending = True
         metrics["val/roll/ep_rew/best"] = self.best_return
         metrics["val/cnt/evals"] = float(self.eval_count)
+        assert tuple(metrics) == VAL_METRICS  # the header metrics.csv declares up front
         agent.epoch_metrics.update(metrics)
         if self.threshold is not None and result.mean_return >= self.threshold:
             self.solved = True

@@ -21,7 +21,7 @@ from agents.base import TrainingDiverged
 from loggers.console import ConsoleLogger
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
 from trainer_callbacks.eval_recording import EvalRecordingCallback
-from trainer_callbacks.evaluation import EvaluationCallback
+from trainer_callbacks.evaluation import VAL_METRICS, EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
 from trainer_callbacks.video_worker import VideoWorker
@@ -182,7 +182,13 @@ def _train(
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
-        callbacks=[evaluator, recorder, MetricsLoggingCallback(console, csv_logger), checkpoints, stopper],
+        callbacks=[
+            evaluator,
+            recorder,
+            MetricsLoggingCallback(console, csv_logger, [*agent.episode_metric_names(), *VAL_METRICS]),
+            checkpoints,
+            stopper,
+        ],
     )
     updates_before = agent.updates
     diverged: TrainingDiverged | None = None

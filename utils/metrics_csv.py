@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self, TextIO
 
@@ -24,11 +24,15 @@ class CsvMetricsLogger:
                 self.columns = next(csv.reader(f), [])
         self._file: TextIO | None = None
 
-    def log(self, metrics: Mapping[str, float]) -> None:
-        """Append one row; a key never seen before widens the header first (old rows get empty cells)."""
+    def log(self, metrics: Mapping[str, float], expected: Sequence[str] = ()) -> None:
+        """Append one row. The first row's header is its keys plus ``expected`` (metrics that appear later:
+        evaluation, episode statistics), so a run's header never changes and the file can be tailed live. A key
+        outside the header (a file from an older version, resumed) widens it with an atomic rewrite."""
+        if not self.columns:
+            self._rewrite_with_columns([*metrics, *(name for name in expected if name not in metrics)])
         known = set(self.columns)
         new_columns = [name for name in metrics if name not in known]
-        if new_columns or not self.columns:
+        if new_columns:
             self._rewrite_with_columns(self.columns + new_columns)
         handle = self._handle()
         csv.writer(handle, lineterminator="\n").writerow([format_cell(metrics.get(name)) for name in self.columns])
