@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from utils.checkpoint_names import checkpoint_name
 from utils.checkpoints import (
     CheckpointError,
-    checkpoint_name,
     nonfinite_tensor,
     point_alias,
     prune_checkpoints,

@@ -11,15 +11,8 @@ import torch
 
 from agents.base import BaseAgent
 from trainer_callbacks.evaluation import EvaluationCallback
-from utils.checkpoints import (
-    CheckpointData,
-    CheckpointError,
-    alias_target,
-    checkpoint_name,
-    point_alias,
-    prune_checkpoints,
-    write_checkpoint,
-)
+from utils.checkpoint_names import alias_target, checkpoint_name
+from utils.checkpoints import CheckpointData, CheckpointError, point_alias, prune_checkpoints, write_checkpoint
 from utils.env_state import can_snapshot, capture_env_state, restore_env_state
 from utils.policy_spec import policy_spec
 from utils.runs import RunDir

@@ -20,7 +20,8 @@ import lightning as pl
 from agents.base import BaseAgent
 from trainer_callbacks.checkpointing import checkpoint_spec
 from trainer_callbacks.video_worker import VideoWorker
-from utils.checkpoints import checkpoint_name, write_checkpoint
+from utils.checkpoint_names import checkpoint_name
+from utils.checkpoints import write_checkpoint
 from utils.config import Config
 from utils.episode_log import EpisodeTelemetry
 from utils.evaluation import EvalResult

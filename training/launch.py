@@ -25,7 +25,8 @@ from trainer_callbacks.evaluation import VAL_METRICS, EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
 from trainer_callbacks.video_worker import VideoWorker
-from utils.checkpoints import alias_target, checkpoint_logs_enabled
+from utils.checkpoint_names import alias_target
+from utils.checkpoints import checkpoint_logs_enabled
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, check_can_render, reward_threshold

@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -37,10 +36,10 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from utils.atomic_files import TEMP_PREFIX, naming_file, replace_symlink
+from utils.checkpoint_names import ALIASES, alias_target, own_checkpoints
 from utils.config_values import ConfigError
 from utils.runs import file_sha256, strip_format_version, with_format_version
 
-ALIASES = ("best", "last")
 MANIFEST = "manifest.json"
 CHECKPOINT_FORMAT = 1
 POLICY, POLICY_SPEC, NORMALIZATION, CONFIG = "policy.safetensors", "policy.json", "normalization.npz", "config.json"
@@ -49,7 +48,6 @@ INFERENCE_FILES = (POLICY, POLICY_SPEC, NORMALIZATION, CONFIG)
 RESUME_FILES = (OPTIMIZER, RESUME_ARRAYS, STATE)
 LEGACY_ARRAYS = "arrays.npz"  # format 0: statistics and resume arrays in one file
 NORM_PREFIX = "obs_norm."
-NAME_PATTERN = re.compile(r"^epoch=(\d{4,})-step=(\d{7,})$")
 
 
 class CheckpointError(ConfigError):
@@ -72,29 +70,6 @@ class CheckpointData:
     def format_version(self) -> int:
         """0 for checkpoints written before policy.json existed."""
         return int(self.spec.get("format_version", 0))
-
-
-def checkpoint_name(epoch: int, timesteps: int) -> str:
-    """Directory name that sorts by training progress."""
-    return f"epoch={epoch:04d}-step={timesteps:07d}"
-
-
-def checkpoint_progress(name: str) -> tuple[int, int] | None:
-    """``(epoch, step)`` of a checkpoint directory name; None for names this project did not write."""
-    match = NAME_PATTERN.match(name)
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def own_checkpoints(directory: Path) -> list[Path]:
-    """The checkpoint directories this project wrote, oldest first (aliases and user folders excluded)."""
-    if not directory.is_dir():
-        return []
-    found = {
-        p: progress
-        for p in directory.iterdir()
-        if not p.is_symlink() and p.is_dir() and (progress := checkpoint_progress(p.name)) is not None
-    }
-    return sorted(found, key=found.__getitem__)
 
 
 def write_manifest(path: Path) -> None:
@@ -169,12 +144,6 @@ def write_checkpoint(
 def point_alias(directory: Path, alias: str, name: str) -> None:
     """Make ``directory/alias`` point at checkpoint ``name``, replacing it atomically."""
     replace_symlink(directory / alias, name)
-
-
-def alias_target(directory: Path, alias: str) -> str | None:
-    """The checkpoint name ``alias`` points at (it may be missing), or None without the link."""
-    link = directory / alias
-    return os.readlink(link) if link.is_symlink() else None
 
 
 def prune_checkpoints(directory: Path, keep: int) -> None:

@@ -16,16 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from utils.atomic_files import write_atomic, write_json_atomic, write_text_atomic
-from utils.checkpoints import (
-    CheckpointData,
-    CheckpointError,
-    alias_target,
-    checkpoint_progress,
-    nonfinite_tensor,
-    own_checkpoints,
-    point_alias,
-    read_checkpoint,
-)
+from utils.checkpoint_names import alias_target, checkpoint_progress, own_checkpoints
+from utils.checkpoints import CheckpointData, CheckpointError, nonfinite_tensor, point_alias, read_checkpoint
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
