@@ -57,7 +57,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer
     from utils.checkpoints import checkpoint_logs_enabled
     from utils.config import load_config
     from utils.config_files import split_config_id
-    from utils.runs import resolve_run
+    from utils.run_reader import open_run
 
     if args.config and args.run_id:
         raise ConfigError("give either <env>:<variant> (with --random) or --run-id, not both")
@@ -66,7 +66,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer
             raise ConfigError("<env>:<variant> plays an untrained policy; add --random, or use --run-id for a run")
         config = load_config(*split_config_id(args.config))
     else:
-        run = resolve_run(args.run_id or "@last")
+        run = open_run(args.run_id or "@last")
         if not args.random:
             trained = load_trained_policy(run, args.checkpoint)
             if checkpoint_logs_enabled():

@@ -14,7 +14,6 @@ Training is bit-identical in both runs (same seed and weights), so the differenc
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from utils.run_reader import open_run, read_summary
 
 REPO = Path(__file__).resolve().parents[1]
 WAITED = re.compile(r"waited ([0-9.]+) s for the last eval videos")  # logged by training/launch.py
@@ -35,10 +36,10 @@ def timed_run(config_id: str, video: str, seed: int, runs: Path, extra: list[str
     started = time.perf_counter()
     subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - started
-    run = runs / os.readlink(runs / "@last")
-    state = json.loads((run / "checkpoints" / "last" / "state.json").read_text())
-    waits = WAITED.findall((run / "logs" / "train.log").read_text())
-    return wall, float(state["train_seconds"]), int(state["timesteps"]), float(waits[-1]) if waits else 0.0
+    run = open_run("@last", runs)
+    summary = read_summary(run) or {}
+    waits = WAITED.findall((run.logs / "train.log").read_text())
+    return wall, float(summary["train_seconds"]), int(summary["timesteps"]), float(waits[-1]) if waits else 0.0
 
 
 def main() -> int:

@@ -16,7 +16,6 @@ pip install -e '.[bench]'.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -72,8 +71,9 @@ def child_env(runs_dir: Path | None = None) -> dict[str, str]:
 
 def read_rows(metrics_csv: Path) -> list[dict[str, float]]:
     """Rows of a metrics.csv with the non-empty cells parsed as floats."""
-    with metrics_csv.open() as f:
-        return [{k: float(v) for k, v in row.items() if k and v not in (None, "")} for row in csv.DictReader(f)]
+    from utils.metrics_csv import read_metrics_csv
+
+    return read_metrics_csv(metrics_csv)
 
 
 def run_ours(workload: str, seed: int, pong_steps: int, overrides: Sequence[str] = ()) -> RunResult:

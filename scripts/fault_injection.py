@@ -16,7 +16,6 @@ anything; those are counted apart. Exit status 0 when every check held, 1 otherw
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import os
@@ -28,6 +27,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from utils.run_reader import read_episodes, read_metrics
+from utils.runs import RunDir
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = ["--video", "off", "--set", "vectorization_mode=sync", "--set", "early_stop=false",
@@ -70,9 +72,8 @@ class Runs:
 
 def summary(run: Path) -> dict:
     """What a finished run must agree on with the reference."""
-    with (run / "metrics.csv").open() as handle:
-        epochs = [int(float(row["train/cnt/epoch"])) for row in csv.DictReader(handle)]
-    rows = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines() if line.strip()]
+    epochs = [int(epoch) for epoch in read_metrics(RunDir(run)).get("train/cnt/epoch", [])]
+    rows = read_episodes(RunDir(run))
     last = run / "checkpoints" / "last"
     state = json.loads((last / "state.json").read_text())
     return {

@@ -25,6 +25,7 @@ from trainer_callbacks.evaluation import VAL_METRICS, EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
 from trainer_callbacks.video_worker import VideoWorker
+from utils.atomic_files import write_json_atomic
 from utils.checkpoint_names import alias_target
 from utils.checkpoints import checkpoint_logs_enabled
 from utils.config import Config
@@ -242,6 +243,7 @@ def _train(
     if config.video != "off":
         summary["videos"] = len(recorder.telemetry.video_rows("ok")) if not unfinished else f"{unfinished} unfinished"
     summary["report"] = str(report)
+    write_json_atomic(run.summary_path, summary)
     console.finish(summary)
     log.info("finished: %s", summary)
     return TrainingResult(

@@ -83,6 +83,11 @@ class RunDir:
         return self.path / "metrics.csv"
 
     @property
+    def summary_path(self) -> Path:
+        """How the last training session ended (status, timesteps, eval returns), written when it ends."""
+        return self.path / "summary.json"
+
+    @property
     def logs(self) -> Path:
         """Session logs."""
         return self.path / "logs"
@@ -151,14 +156,28 @@ def list_runs(root: Path | None = None) -> list[str]:
     return [p.name for p in sorted(runs, key=lambda p: p.name)]
 
 
+class RunIdError(ConfigError):
+    """A run id that is not a plain name inside the runs folder."""
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id`` if it names an entry of the runs folder; paths (``../x``, ``/abs``, ``a/b``) are refused."""
+    if not run_id or run_id in (".", "..") or any(sep in run_id for sep in ("/", "\\", os.sep)) or "\0" in run_id:
+        raise RunIdError(
+            f"run id {run_id!r} is not a run name; give the name of a folder in the runs folder "
+            "(e.g. 20261130-023502-f5e2) or @last"
+        )
+    return run_id
+
+
 def resolve_run(run_id: str, root: Path | None = None) -> RunDir:
     """The run named ``run_id`` (or ``@last``); a one-line error naming close ids otherwise."""
     root = root or runs_root()
-    path = root / run_id
+    path = root / check_run_id(run_id)
     if run_id == LAST_ALIAS:
-        if not path.exists():
+        if not path.is_symlink():
             raise FileNotFoundError(f"no runs yet in {root}/; train one first: python train.py CartPole-v1:ppo")
-        path = root / os.readlink(path)
+        path = root / check_run_id(os.readlink(path))
     if not (path / "config.json").is_file():
         known = list_runs(root)
         close = difflib.get_close_matches(run_id, known, n=1)
