@@ -16,7 +16,11 @@ LAYERS = [
     {"trainer_callbacks"},
     {"training"},
 ]
-LEVEL = {package: level for level, packages in enumerate(LAYERS) for package in packages}
+LEVEL: dict[str, float] = {package: level for level, packages in enumerate(LAYERS) for package in packages}
+# Tools that read a finished run sit beside the CLIs: they may load policies (agents/) but never import the
+# trainer's wiring or its callbacks, and nothing in the framework imports them.
+TOOLS = {"inspector"}
+LEVEL.update({tool: LEVEL["agents"] + 0.5 for tool in TOOLS})
 
 
 def _imported_packages(path: Path) -> set[str]:
@@ -39,3 +43,13 @@ def test_no_module_imports_a_layer_above_its_own(package: str) -> None:
         if LEVEL[name] > LEVEL[package]
     }
     assert not reaching_up, sorted(reaching_up)
+
+
+def test_no_framework_package_imports_a_tool() -> None:
+    importing_tools = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for package in set(LEVEL) - TOOLS
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in _imported_packages(path) & TOOLS
+    }
+    assert not importing_tools, sorted(importing_tools)

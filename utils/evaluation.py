@@ -7,7 +7,9 @@ episode). Sub-envs run one episode per wave; waves repeat until all are done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -41,6 +43,20 @@ class EvalResult:
         }
 
 
+@dataclass
+class EvalStep:
+    """One vector step of an evaluation, as a step hook sees it; arrays have one row per sub-env."""
+
+    obs: np.ndarray  # the observations the actions were chosen on, before normalization
+    actions: np.ndarray  # the policy's actions, before the action head's ``to_env``
+    rewards: np.ndarray  # the env's own reward (``info["env_reward"]`` when a shaper put it there)
+    terminated: np.ndarray
+    truncated: np.ndarray
+    infos: dict[str, Any]  # the vector env's info dict of this step
+    next_obs: np.ndarray  # observations after the step (an ended episode's final observation)
+    active: np.ndarray  # sub-envs whose episode this step belongs to (the others are done or padding)
+
+
 EVAL_SEED_STRIDE = 1_000_003  # a prime: seed bases of different training seeds never overlap
 
 
@@ -67,8 +83,12 @@ def evaluate_policy(
     seeds: list[int],
     deterministic: bool = True,
     device: torch.device | None = None,
+    on_step: Callable[[EvalStep], None] | None = None,
 ) -> EvalResult:
-    """Play one episode per seed and report returns, lengths and how each ended."""
+    """Play one episode per seed and report returns, lengths and how each ended.
+
+    ``on_step``, when given, sees every vector step (the run inspector records episodes through it).
+    """
     device = device or torch.device("cpu")
     result = EvalResult(seeds=list(seeds))
     n_envs = env.num_envs
@@ -91,8 +111,12 @@ def evaluate_policy(
         while active.any():
             actions, _, _ = policy.act_numpy(obs_normalizer(obs), deterministic, generator)
             actions_np = actions.reshape(n_envs, *action_shape)
-            obs, reward, terminated, truncated, info = env.step(policy.action_head.to_env(actions_np))
+            next_obs, reward, terminated, truncated, info = env.step(policy.action_head.to_env(actions_np))
             env_reward = info.get("env_reward", reward)
+            if on_step is not None:
+                step = EvalStep(obs, actions_np, env_reward, terminated, truncated, info, next_obs, active.copy())
+                on_step(step)
+            obs = next_obs
             returns += np.where(active, env_reward, 0.0)
             lengths += active
             done = (terminated | truncated) & active
