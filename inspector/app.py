@@ -227,7 +227,7 @@ def build_app(root: Path, initial_run: str) -> gr.Blocks:
 
         def start_episode(trained: TrainedPolicy, seed: int, deterministic: bool, max_steps: int) -> Browsing:
             episode = roll_out(trained, seed, deterministic, max_steps if max_steps > 0 else None)
-            fps = trained.config.video_fps or int(getattr(episode, "render_fps", None) or 30)
+            fps = trained.config.video_fps or episode.render_fps or 30
             return Browsing(episode, views.EpisodePlot(episode), fps)
 
         def describe(state: Browsing) -> str:

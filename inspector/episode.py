@@ -82,6 +82,7 @@ class Episode:
     gae_lambda: float
     seconds: float = 0.0  # wall time of the roll-out
     action_names: list[str] | None = None  # name of each Discrete action / MultiBinary button
+    render_fps: int | None = None  # the env's frame rate (videos of the episode play at it)
 
     @property
     def episode_return(self) -> float:
@@ -333,6 +334,7 @@ def roll_out(trained: TrainedPolicy, seed: int, deterministic: bool = True, max_
         names = action_labels(env)
         obs_names = observation_labels(env)
         space = env.single_action_space
+        render_fps = env.metadata.get("render_fps")
     finally:
         env.close()
     assert recorder.final_observation is not None  # an episode has at least one step
@@ -378,6 +380,7 @@ def roll_out(trained: TrainedPolicy, seed: int, deterministic: bool = True, max_
         infos=recorder.infos,
         frames=frames,
         obs_labels=obs_names,
+        render_fps=int(render_fps) if render_fps else None,
         gamma=config.gamma,
         gae_lambda=config.gae_lambda,
         seconds=time.perf_counter() - started,

@@ -76,7 +76,7 @@ def step_view(episode: Episode, t: int) -> StepView:
     else:
         distribution = pd.DataFrame({"action": [], "probability": []})
     return StepView(
-        title=f"step {t} of {len(episode)}",
+        title=f"step {t} of 0–{len(episode) - 1}",
         action=f"{row['action_label']} ({row['action']})",
         probability=number(float(row["prob"])),  # type: ignore[arg-type]
         entropy=number(float(row["entropy"])),  # type: ignore[arg-type]
