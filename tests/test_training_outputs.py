@@ -160,12 +160,13 @@ def test_a_run_writes_metrics_csv_with_one_header_from_its_first_row(
 
     monkeypatch.setattr(CsvMetricsLogger, "_rewrite_with_columns", recording_rewrite)
     # the first rows have no finished episode and no evaluation yet; the eval comes at 1024 steps
-    overrides = {"max_timesteps": 1536, "eval_freq": 1024, "video": "off", "max_episode_steps": 400}
+    # with video on, recording costs arrive whenever a video finishes: their columns are declared too
+    overrides = {"max_timesteps": 2048, "eval_freq": 1024, "video": "best", "max_episode_steps": 400}
     result = train(load_config("CartPole-v1", "ppo", overrides), quiet=True)
     assert len(headers) == 1  # written once, with the first row
     with (result.run.path / "metrics.csv").open() as handle:
         header = next(csv.reader(handle))
     assert header == headers[0]
-    assert {"val/roll/ep_rew/mean", "val/cnt/evals", "train/roll/ep_rew/mean"} <= set(header)
+    assert {"val/roll/ep_rew/mean", "val/cnt/evals", "train/roll/ep_rew/mean", "val/video/encode_s"} <= set(header)
     first = rows(result.run.path)[0]
     assert first["val/roll/ep_rew/mean"] == ""  # declared before any evaluation ran

@@ -33,6 +33,10 @@ def video_name(eval_index: int, timesteps: int, episode: int, seed: int) -> str:
     return f"eval={eval_index:04d}-step={timesteps:07d}-episode={episode:02d}-seed={seed}.mp4"
 
 
+# Recording costs, logged at the epoch end after a video finished (declared in metrics.csv's header).
+VIDEO_METRICS = ("val/video/render_ms_per_frame", "val/video/encode_s")
+
+
 class EvalRecordingCallback(pl.Callback):
     """Writes a telemetry row per eval episode; submits, collects and prunes eval videos."""
 
@@ -202,7 +206,7 @@ class EvalRecordingCallback(pl.Callback):
             self._link_beside_checkpoint(video, keep["checkpoint"])
         # metrics.csv gets these at the next epoch end; a video finishing after training (the final
         # evaluation's) has its timings in its telemetry row only
-        self.last_timing = {"val/video/render_ms_per_frame": render_ms, "val/video/encode_s": job["encode_seconds"]}
+        self.last_timing = dict(zip(VIDEO_METRICS, (render_ms, job["encode_seconds"]), strict=True))
 
     def _link_beside_checkpoint(self, video: Path, checkpoint: str | None) -> None:
         """Hard-link the best video into its checkpoint directory (once that directory exists)."""

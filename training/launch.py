@@ -20,7 +20,7 @@ from agents import agent_class
 from agents.base import TrainingDiverged
 from loggers.console import ConsoleLogger
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
-from trainer_callbacks.eval_recording import EvalRecordingCallback
+from trainer_callbacks.eval_recording import VIDEO_METRICS, EvalRecordingCallback
 from trainer_callbacks.evaluation import VAL_METRICS, EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
@@ -174,6 +174,7 @@ def _train(
         "training %s for %d steps (%d updates left), precision %s", title, config.max_timesteps, remaining, precision
     )
 
+    late_metrics = [*agent.episode_metric_names(), *VAL_METRICS, *(VIDEO_METRICS if config.video != "off" else ())]
     trainer = pl.Trainer(
         max_epochs=remaining,
         accelerator=accelerator,
@@ -187,7 +188,7 @@ def _train(
         callbacks=[
             evaluator,
             recorder,
-            MetricsLoggingCallback(console, csv_logger, [*agent.episode_metric_names(), *VAL_METRICS]),
+            MetricsLoggingCallback(console, csv_logger, late_metrics),
             checkpoints,
             stopper,
         ],
