@@ -83,3 +83,28 @@ def test_parameter_rows_count_every_weight() -> None:
 def test_the_exported_video_has_every_frame(episode, tmp_path: Path) -> None:
     path = views.write_episode_video(episode, tmp_path / "episode.mp4", fps=50)
     assert count_video_frames(path) == len(episode) + 1  # the reset frame and one per step
+
+
+def test_a_continuous_action_step_shows_mean_and_std_per_dimension() -> None:
+    from agents.loading import untrained_policy
+    from utils.config import load_config
+
+    episode = roll_out(untrained_policy(load_config("Pendulum-v1", "ppo")), 7, deterministic=True, max_steps=12)
+    view = views.step_view(episode, 3)
+    assert list(view.distribution.columns) == ["dimension", "mean", "std"] and len(view.distribution) == 1
+    assert view.distribution["std"].iloc[0] > 0
+    assert [row[0] for row in view.observation_rows] == ["x = cos(theta)", "y = sin(theta)", "angular velocity"]
+    assert views.step_view(episode, 11).ending == "truncated"
+
+
+def test_a_pixel_step_shows_the_stacked_frames_as_one_picture() -> None:
+    from agents.loading import untrained_policy
+    from utils.config import load_config
+
+    episode = roll_out(untrained_policy(load_config("ALE-Pong-v5", "ppo")), 3, deterministic=True, max_steps=8)
+    view = views.step_view(episode, 4)
+    assert view.observation_rows == []  # an image, not a table
+    picture = episode.observation_image(4)
+    assert picture is not None and picture.shape == (84, 4 * 84, 3)
+    assert view.action.split()[0] in ("NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE")
+    assert len(view.distribution) == 6
