@@ -40,7 +40,9 @@ def shown_errors(handler: Handler) -> Handler:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
-        except gr.Error:
+        except gr.Error as error:  # the handler's own message: one line in the terminal too, not a stack trace
+            print(f"inspector: {' '.join(str(error).split())}", file=sys.stderr, flush=True)
+            error.print_exception = False
             raise
         except Exception as error:
             message = " ".join(str(error).split()) or type(error).__name__
@@ -247,13 +249,16 @@ def build_app(root: Path, initial_run: str) -> gr.Blocks:
             slider = gr.update(minimum=0, maximum=max(len(state.episode) - 1, 1), value=0)
             return [state, describe(state), slider, False, gr.Timer(active=False), *show_step(state, 0)]
 
-        def replay(run_id: str, row_index: float) -> list[Any]:
-            run = run_of(run_id)
+        def episode_row(run: RunDir, row_index: float) -> tuple[int, dict[str, Any]]:
             rows = read_episodes(run)
             index = int(row_index)
             if not 0 <= index < len(rows):
                 raise gr.Error(f"row {index} does not exist; episodes.jsonl has rows 0 to {len(rows) - 1}")
-            row = rows[index]
+            return index, rows[index]
+
+        def replay(run_id: str, row_index: float) -> list[Any]:
+            run = run_of(run_id)
+            index, row = episode_row(run, row_index)
             info = views.checkpoint_for_steps(run, int(row["timesteps"]))
             if info is None:
                 raise gr.Error(
@@ -273,11 +278,7 @@ def build_app(root: Path, initial_run: str) -> gr.Blocks:
 
         def show_video(run_id: str, row_index: float) -> list[Any]:
             run = run_of(run_id)
-            rows = read_episodes(run)
-            index = int(row_index)
-            if not 0 <= index < len(rows):
-                raise gr.Error(f"row {index} does not exist; episodes.jsonl has rows 0 to {len(rows) - 1}")
-            row = rows[index]
+            index, row = episode_row(run, row_index)
             path = video_path(run, row)
             if path is None:
                 status = row.get("video_status")

@@ -23,6 +23,9 @@ from utils.checkpoints import (
     write_manifest,
 )
 
+CHECKPOINT_FILES = [
+    "policy.safetensors", "policy.json", "normalization.npz", "config.json", "optimizer.pt", "resume.npz", "state.json",
+]  # fmt: skip
 UNPICKLE_CALLS: list[str] = []
 
 
@@ -125,18 +128,7 @@ def test_missing_optimizer_is_an_error_when_training_needs_it(tmp_path: Path) ->
         read_checkpoint(path)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "policy.safetensors",
-        "policy.json",
-        "normalization.npz",
-        "config.json",
-        "optimizer.pt",
-        "resume.npz",
-        "state.json",
-    ],
-)
+@pytest.mark.parametrize("name", CHECKPOINT_FILES)
 def test_a_truncated_file_is_named_in_a_one_line_error(tmp_path: Path, name: str) -> None:
     path = _write(tmp_path, 1, 100)
     data = (path / name).read_bytes()
@@ -147,18 +139,7 @@ def test_a_truncated_file_is_named_in_a_one_line_error(tmp_path: Path, name: str
     assert "\n" not in message and name in message and "truncated" in message
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "policy.safetensors",
-        "policy.json",
-        "normalization.npz",
-        "config.json",
-        "optimizer.pt",
-        "resume.npz",
-        "state.json",
-    ],
-)
+@pytest.mark.parametrize("name", CHECKPOINT_FILES)
 def test_a_same_size_garbage_file_fails_its_checksum(tmp_path: Path, name: str) -> None:
     path = _write(tmp_path, 1, 100)
     size = (path / name).stat().st_size

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -15,14 +13,7 @@ from utils.config import Config
 from utils.evaluation import EvalResult, evaluate_policy, evaluation_seeds
 from utils.normalization import ObsNormalizer
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny MLPs step fastest on one thread (as training uses); restore the setting after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class AlwaysLeft(torch.nn.Module):
