@@ -81,6 +81,8 @@ NOT_RECREATABLE = {
     "utils.frame_capture.FrameCapture": "records play/eval episodes to a file, never part of a training env: it takes an "
     "output path, and the RecordVideo it extends records an episode_trigger callable (a spec cannot hold callables) "
     "and RecordVideo's arguments instead of its own",
+    "inspector.frames.FrameRecorder": "the inspector's frame recorder around one roll-out's eval env, never part of a "
+    "training env: it takes the FrameStore object the frames go into, which a spec cannot carry",
 }
 # ALE-Pong-v5:objects' wrappers, on RAM observations (OCAtari, an optional extra, is not needed)
 PONG_RAM_OVERRIDES = {
@@ -176,6 +178,7 @@ def _our_wrapper_classes() -> dict[str, type]:
     for module in pkgutil.iter_modules(gym_wrappers.__path__, "gym_wrappers."):
         importlib.import_module(module.name)
     importlib.import_module("utils.frame_capture")
+    importlib.import_module("inspector.frames")
     found, todo = {}, [gym.Wrapper]
     while todo:
         cls = todo.pop()
