@@ -41,7 +41,7 @@ def shown_errors(handler: Handler) -> Handler:
         try:
             return handler(*args, **kwargs)
         except gr.Error as error:  # the handler's own message: one line in the terminal too, not a stack trace
-            print(f"inspector: {' '.join(str(error).split())}", file=sys.stderr, flush=True)
+            print(f"inspector: {' '.join(str(error.message).split())}", file=sys.stderr, flush=True)
             error.print_exception = False
             raise
         except Exception as error:

@@ -6,7 +6,6 @@ comes from here and can be checked without a browser.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,17 +93,18 @@ def step_view(episode: Episode, t: int) -> StepView:
 
 class EpisodePlot:
     """Reward, V(s) against the return-to-go, and the chosen action's probability with the entropy, over the
-    episode, with a marker at the current step. The curves are drawn once; moving the marker redraws only it."""
+    episode, with a marker at the current step. The curves are drawn once and kept as a bitmap; moving the
+    marker copies that bitmap and draws only the three marker lines on it (blitting)."""
 
     def __init__(self, episode: Episode) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         steps = np.arange(len(episode))
-        self.figure: Figure = Figure(figsize=(7.5, 5.4), dpi=80, layout="constrained")
-        reward_axes, value_axes, prob_axes = self.figure.subplots(3, 1, sharex=True)
+        self.figure = Figure(figsize=(7.5, 5.4), dpi=80, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = self.figure.subplots(3, 1, sharex=True)
+        reward_axes, value_axes, prob_axes = self.axes
         reward_axes.plot(steps, episode.rewards, color="tab:blue", linewidth=1)
         reward_axes.set_ylabel("reward")
         value_axes.plot(steps, episode.values, color="tab:green", linewidth=1, label="V(s)")
@@ -114,19 +114,18 @@ class EpisodePlot:
         prob_axes.plot(steps, episode.entropy, color="tab:gray", linewidth=1, label="entropy")
         prob_axes.legend(loc="upper right", fontsize=8)
         prob_axes.set_xlabel("step")
-        self.markers = [axes.axvline(0, color="red", linewidth=1) for axes in (reward_axes, value_axes, prob_axes)]
+        self.markers = [axes.axvline(0, color="red", linewidth=1, animated=True) for axes in self.axes]
+        self.canvas.draw()  # lays out and draws everything but the (animated) markers, once
+        self.figure.set_layout_engine("none")
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def image(self, t: int) -> np.ndarray:
         """The figure with its marker at step ``t``, as an RGB array."""
-        for marker in self.markers:
+        self.canvas.restore_region(self.background)
+        for axes, marker in zip(self.axes, self.markers, strict=True):
             marker.set_xdata([t, t])
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        import cv2
-
-        decoded = cv2.imdecode(np.frombuffer(buffer.getvalue(), np.uint8), cv2.IMREAD_COLOR)
-        assert decoded is not None  # matplotlib's own PNG
-        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+            axes.draw_artist(marker)
+        return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
 
 def config_rows(config: dict[str, Any]) -> list[list[str]]:

@@ -10,6 +10,7 @@ Fixtures:
 - ``start_server``: ``start_server(args, env=None, *, port=None, url_ready_timeout=90.0, cwd=REPO) -> Server``;
   runs ``args`` from the repository root, waits until ``http://127.0.0.1:<port>/`` answers 200 and stops the
   process (SIGTERM, then SIGKILL) after the test. ``Server.url``, ``Server.output()`` (stdout + stderr).
+  ``launch_server(args, log_path, ...)`` does the same for fixtures of a wider scope (the caller stops it).
 - ``tiny_cartpole_run``: ``TinyRun(runs_dir, run_id)``, a real 4096-step CartPole PPO run with eval videos.
 
 Driving Gradio 6 (measured in test_browser_harness.py):
@@ -174,6 +175,48 @@ def _tail(text: str, chars: int = 4000) -> str:
     return text if len(text) <= chars else "…" + text[-chars:]
 
 
+def launch_server(
+    args: list[str],
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    url_ready_timeout: float = 90.0,
+    cwd: Path = REPO,
+) -> Server:
+    """Run ``args`` (output to ``log_path``) and return once ``http://127.0.0.1:<port>/`` answers HTTP 200.
+
+    What ``start_server`` does, for fixtures of a wider scope: the caller stops the server (``Server.stop``).
+    Fails the test with the process's output (and stops it) if it exits first or does not answer in time.
+    """
+    port = _port_from_args(args) if port is None else port
+    full_env = {**os.environ, **HEADLESS_ENV, "PYTHONUNBUFFERED": "1", **(env or {})}
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() reaches its children too
+        )  # fmt: skip
+    server = Server(proc, port, log_path)
+    deadline = time.monotonic() + url_ready_timeout
+    while not _answers_200(server.url):
+        if proc.poll() is not None:
+            server.stop()
+            pytest.fail(
+                f"server exited with code {proc.returncode} before {server.url} answered: {args}\n"
+                f"{_tail(server.output())}",
+                pytrace=False,
+            )
+        if time.monotonic() > deadline:
+            server.stop()
+            pytest.fail(
+                f"server did not answer HTTP 200 at {server.url} within {url_ready_timeout:g} s: {args}\n"
+                f"{_tail(server.output())}",
+                pytrace=False,
+            )
+        time.sleep(0.25)
+    return server
+
+
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """``start_server(args, env=None, *, port=None, url_ready_timeout=90.0, cwd=REPO) -> Server``.
@@ -195,30 +238,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     ) -> Server:
         port = _port_from_args(args) if port is None else port
         log_path = tmp_path / f"server-{len(servers)}-port{port}.log"
-        full_env = {**os.environ, **HEADLESS_ENV, "PYTHONUNBUFFERED": "1", **(env or {})}
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                args, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() reaches its children too
-            )  # fmt: skip
-        server = Server(proc, port, log_path)
+        server = launch_server(args, log_path, env, port=port, url_ready_timeout=url_ready_timeout, cwd=cwd)
         servers.append(server)
-        deadline = time.monotonic() + url_ready_timeout
-        while not _answers_200(server.url):
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"server exited with code {proc.returncode} before {server.url} answered: {args}\n"
-                    f"{_tail(server.output())}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                server.stop()
-                pytest.fail(
-                    f"server did not answer HTTP 200 at {server.url} within {url_ready_timeout:g} s: {args}\n"
-                    f"{_tail(server.output())}",
-                    pytrace=False,
-                )
-            time.sleep(0.25)
         return server
 
     yield start
