@@ -4,6 +4,10 @@ The env is built exactly as training's evaluation built it (same config, wrapper
 normalization statistics), and episode k is reset with seed ``--seed + k``; by default ``--seed`` is
 the run's evaluation base seed, so ``run_play.py --seed S`` replays the evaluation episodes whose seeds
 ``episodes.jsonl`` lists (with the checkpoint that produced them).
+
+``--hub USER/NAME`` plays a model published with ``run_publish.py`` instead: it is downloaded into the
+Hugging Face cache (``HF_HUB_OFFLINE=1`` plays from the cache), checked against its manifest, and played
+the same way; by default its first seed is the published evaluation's, so it replays those episodes.
 """
 
 from __future__ import annotations
@@ -28,13 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(description="Play episodes with a trained policy from a run directory.")
     parser.add_argument("config", nargs="?", help="<env>:<variant> to preview with --random (no run needed)")
     parser.add_argument("--run-id", "--run_id", dest="run_id", help="run id or @last (default: @last)")
-    parser.add_argument("--checkpoint", default="best", help="best | last | <epoch number> (default: best)")
+    parser.add_argument("--checkpoint", help="best | last | <epoch number> (default: best)")
+    parser.add_argument("--hub", metavar="USER/NAME", help="play a model published to the Hugging Face Hub instead")
+    parser.add_argument("--revision", metavar="REV", help="branch, tag or commit of the --hub model (default: main)")
     parser.add_argument("--episodes", type=int, default=5, help="episodes to play (default 5)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--deterministic", dest="deterministic", action="store_true", default=None,
                       help="most likely action (default: the run's eval_deterministic)")  # fmt: skip
     mode.add_argument("--stochastic", dest="deterministic", action="store_false", help="sample actions")
-    parser.add_argument("--seed", help="seed of the first episode; episode k uses seed+k (default: eval base seed)")
+    parser.add_argument(
+        "--seed",
+        help="seed of the first episode; episode k uses seed+k "
+        "(default: the eval base seed; with --hub, the published evaluation's first seed)",
+    )
     parser.add_argument("--render", choices=("human", "none"), help="show a window (default: human if a display)")
     parser.add_argument("--headless", action="store_true", help="never open a window (same as --render none)")
     parser.add_argument("--record", metavar="PATH.mp4", help="write the played episodes to this mp4")
@@ -51,9 +61,9 @@ def _render_mode(args: argparse.Namespace) -> str | None:
     return "human" if os.environ.get("DISPLAY") or sys.platform == "darwin" else None
 
 
-def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer]:
-    """Config, policy and observation normalizer to play with."""
-    from agents.loading import load_trained_policy, untrained_policy
+def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer, int]:
+    """Config, policy and observation normalizer to play with, and the default first seed."""
+    from agents.loading import load_checkpoint_policy, load_trained_policy, untrained_policy
     from utils.checkpoints import checkpoint_logs_enabled
     from utils.config import load_config
     from utils.config_files import split_config_id
@@ -61,6 +71,17 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer
 
     if args.config and args.run_id:
         raise ConfigError("give either <env>:<variant> (with --random) or --run-id, not both")
+    if args.hub:
+        from publishing.hub import download_model
+
+        model = download_model(args.hub, args.revision)
+        trained = load_checkpoint_policy(model.path)
+        if checkpoint_logs_enabled():
+            print(f"model {model.repo_id} ({model.revision}, commit {model.commit[:8]})")
+        seeds = (model.results or {}).get("eval_seeds")
+        published = seeds[0] if isinstance(seeds, list) and seeds and isinstance(seeds[0], int) else None
+        first_seed = published if published is not None else _eval_base_seed(trained.config)
+        return trained.config, trained.policy, trained.obs_normalizer, first_seed
     if args.config:
         if not args.random:
             raise ConfigError("<env>:<variant> plays an untrained policy; add --random, or use --run-id for a run")
@@ -68,17 +89,17 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer
     else:
         run = open_run(args.run_id or "@last")
         if not args.random:
-            trained = load_trained_policy(run, args.checkpoint)
+            trained = load_trained_policy(run, args.checkpoint or "best")
             if checkpoint_logs_enabled():
                 print(f"run {run.run_id}, checkpoint {trained.checkpoint}")
-            return trained.config, trained.policy, trained.obs_normalizer
+            return trained.config, trained.policy, trained.obs_normalizer, _eval_base_seed(trained.config)
         config = Config.from_dict(run.read_config())
     import torch
 
     torch.manual_seed(config.seed)
     untrained = untrained_policy(config)
     print(f"{config.config_id or config.env_id}: untrained policy (random weights)")
-    return config, untrained.policy, untrained.obs_normalizer
+    return config, untrained.policy, untrained.obs_normalizer, _eval_base_seed(config)
 
 
 def play(args: argparse.Namespace) -> int:
@@ -90,9 +111,9 @@ def play(args: argparse.Namespace) -> int:
     from utils.evaluation import evaluate_policy
     from utils.frame_capture import FrameCapture
 
-    config, policy, normalizer = _resolve(args)
+    config, policy, normalizer, default_seed = _resolve(args)
     deterministic = config.eval_deterministic if args.deterministic is None else args.deterministic
-    first_seed = parse_seed(args.seed) if args.seed is not None else _eval_base_seed(config)
+    first_seed = parse_seed(args.seed) if args.seed is not None else default_seed
     render_mode = _render_mode(args)
     captures: list[FrameCapture] = []
 
@@ -146,6 +167,16 @@ def check_arguments(args: argparse.Namespace) -> None:
         parse_seed(args.seed)
     if args.record and not args.record.endswith(".mp4"):
         raise ConfigError(f"--record: {args.record!r} must end in .mp4")
+    if args.hub:
+        clash = [name for name, given in (("<env>:<variant>", args.config), ("--run-id", args.run_id),
+                 ("--checkpoint", args.checkpoint), ("--random", args.random)) if given]  # fmt: skip
+        if clash:
+            raise ConfigError(f"--hub plays the published model; drop {' and '.join(clash)}")
+        from publishing.repo_names import check_repo_id
+
+        check_repo_id(args.hub, "--hub")
+    elif args.revision:
+        raise ConfigError("--revision goes with --hub USER/NAME (a branch, tag or commit of that model)")
 
 
 def _eval_base_seed(config: Config) -> int:
