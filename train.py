@@ -38,6 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--video", metavar="MODE", help="eval videos: off | best (default: new bests + final eval) | every_n_evals:N"
     )
+    wandb = parser.add_mutually_exclusive_group()
+    wandb.add_argument(
+        "--wandb",
+        nargs="?",
+        const="online",
+        choices=("online", "offline"),
+        metavar="MODE",
+        help="log to Weights & Biases: online (without MODE; needs `wandb login` or WANDB_API_KEY) | offline "
+        "(upload later with `wandb sync`); default: online when W&B credentials exist",
+    )
+    wandb.add_argument("--no-wandb", action="store_true", help="do not log to Weights & Biases")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -81,6 +92,8 @@ def collect_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides = dict(parse_override(text) for text in args.overrides)
     if args.video is not None:
         overrides["video"] = parse_video_flag(args.video)
+    if args.wandb is not None or args.no_wandb:
+        overrides["wandb"] = "off" if args.no_wandb else args.wandb
     for key, raw in (("max_timesteps", args.max_timesteps), ("seed", args.seed)):
         if raw is not None:
             number = parse_number(raw)
@@ -186,9 +199,17 @@ def run_training(args: argparse.Namespace) -> int:
             plan.config = config
         print("debugger attached: n_envs=1, sync vectorization, batch_size adjusted", file=sys.stderr)
 
+    from utils.wandb_mode import resolve_wandb_mode
+
+    wandb_worker = None
+    if resolve_wandb_mode(config.wandb) != "off":  # online without credentials: one error line, nothing written
+        from trainer_callbacks.wandb_worker import WandbWorker
+
+        wandb_worker = WandbWorker()
+        wandb_worker.start()  # imports wandb in a child process while this one imports torch
     from training.launch import train  # builds the envs before it creates the run directory
 
-    result = train(config, quiet=args.quiet, resume=plan)
+    result = train(config, quiet=args.quiet, resume=plan, wandb_worker=wandb_worker)
     print(f"run directory: {result.run.path}")
     if result.diverged:
         print(f"error: {result.diverged}; 'best' and the last finite 'last' are kept (see report.md)", file=sys.stderr)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ class EvalRecordingCallback(pl.Callback):
         self.best_video_eval: int | None = None
         self.unlinked_best: tuple[Path, str] | None = None  # (video, checkpoint name) waiting for the checkpoint
         self.last_timing: dict[str, float] = {}
+        self.on_video: Callable[[Path, dict[str, Any]], None] | None = None  # told of each video kept (W&B)
 
     # --- called by EvaluationCallback before and after each evaluation ---
     def before_evaluation(self, agent: BaseAgent, eval_index: int, seeds: list[int]) -> None:
@@ -201,6 +203,9 @@ class EvalRecordingCallback(pl.Callback):
              "video_return": job["return"], "video_length": job["length"],
              "render_ms_per_frame": round(render_ms, 3), "encode_s": round(job["encode_seconds"], 3)},
         )  # fmt: skip
+        if self.on_video is not None:
+            key = (job["eval"], job["episode"])
+            self.on_video(video, next(row for row in self.telemetry.rows if (row["eval"], row["episode"]) == key))
         if keep["best"]:
             self.best_video_eval = job["eval"]
             self._link_beside_checkpoint(video, keep["checkpoint"])

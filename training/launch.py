@@ -25,18 +25,21 @@ from trainer_callbacks.evaluation import VAL_METRICS, EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
 from trainer_callbacks.video_worker import VideoWorker
+from trainer_callbacks.wandb_logging import STARTUP_WAIT_S, WandbLoggingCallback, model_checkpoints
+from trainer_callbacks.wandb_worker import WandbWorker
 from utils.atomic_files import write_json_atomic
 from utils.checkpoint_names import alias_target
 from utils.checkpoints import checkpoint_logs_enabled
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, check_can_render, reward_threshold
-from utils.metrics_csv import CsvMetricsLogger
+from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 from utils.precision import resolve_precision
-from utils.report import write_report
+from utils.report import CURVE_FILE, write_report
 from utils.resume import ResumePlan, rewind_run
 from utils.run_lock import release_run
 from utils.runs import RunDir, check_runs_root, create_run
+from utils.wandb_mode import new_wandb_id, resolve_wandb_mode
 
 TORCH_DEFAULT_THREADS = torch.get_num_threads()  # torch's own choice (one per physical core), before any run sets it
 
@@ -96,26 +99,43 @@ def intra_op_threads(config: Config) -> int:
     return 1 if config.policy == "mlp" else TORCH_DEFAULT_THREADS
 
 
-def train(config: Config, quiet: bool = False, resume: ResumePlan | None = None) -> TrainingResult:
+def train(
+    config: Config, quiet: bool = False, resume: ResumePlan | None = None, wandb_worker: WandbWorker | None = None
+) -> TrainingResult:
     """Train ``config`` into a new run directory (or continue ``resume``) and write its report.
 
     A resumed run must already be locked by this process (``utils.run_lock.lock_run``); a new run is
-    locked as it is created. Either lock is released when this returns.
+    locked as it is created. Either lock is released when this returns. ``wandb_worker``: a W&B process
+    started early (train.py starts it before importing torch); one is started here when W&B is on.
     """
-    _quiet_lightning()
-    torch.set_num_threads(intra_op_threads(config))
-    torch.manual_seed(config.seed)
-    accelerator = _accelerator(config)
-    worker = VideoWorker() if config.video != "off" else None
-    if worker is not None:
-        worker.start()  # before envs and threads exist: the worker is forked from this process on Linux
+    worker = None
     run: list[RunDir] = [resume.run] if resume is not None else []
     try:
+        wandb_mode = resolve_wandb_mode(config.wandb)  # online without credentials: ConfigError before any write
+        if wandb_mode != "off" and not config.wandb_id:
+            config = config.replace(wandb_id=new_wandb_id())  # in config.json and every checkpoint: resumes continue
+            if resume is not None:
+                resume.config = config
+        if wandb_mode == "off" and wandb_worker is not None:
+            wandb_worker.close()
+            wandb_worker = None
+        elif wandb_mode != "off" and wandb_worker is None:
+            wandb_worker = WandbWorker()
+            wandb_worker.start()  # forked before envs and threads exist, like the video worker
+        _quiet_lightning()
+        torch.set_num_threads(intra_op_threads(config))
+        torch.manual_seed(config.seed)
+        accelerator = _accelerator(config)
+        worker = VideoWorker() if config.video != "off" else None
+        if worker is not None:
+            worker.start()  # before envs and threads exist: the worker is forked from this process on Linux
         with ExitStack() as stack:  # envs and the session log close even when setup fails
-            return _train(config, quiet, resume, accelerator, worker, run, stack)
+            return _train(config, quiet, resume, accelerator, worker, run, stack, wandb_worker, wandb_mode)
     finally:
         if worker is not None:
             worker.close()
+        if wandb_worker is not None:
+            wandb_worker.close()  # after an error: the W&B run ends as failed; after finish: already closed
         if run:
             release_run(run[0].path)
 
@@ -128,6 +148,8 @@ def _train(
     worker: VideoWorker | None,
     created: list[RunDir],
     stack: ExitStack,
+    wandb_worker: WandbWorker | None = None,
+    wandb_mode: str = "off",
 ) -> TrainingResult:
     check_runs_root()
     train_env = stack.enter_context(closing(build_env(config, "train")))
@@ -162,6 +184,18 @@ def _train(
     total_epochs = math.ceil(config.max_timesteps / config.rollout_size)
     remaining = max(total_epochs - agent.updates, 0)
     console = ConsoleLogger(config.max_timesteps, quiet=quiet)
+    wandb_callback = None
+    if wandb_worker is not None:
+        wandb_callback = WandbLoggingCallback(
+            wandb_worker, run, config, wandb_mode,
+            lambda message: console.console.print(message, markup=False, highlight=False, soft_wrap=True), log, quiet,
+        )  # fmt: skip
+        recorder.on_video = wandb_callback.on_video
+        if resume is not None and run.metrics_csv.exists():
+            wandb_callback.send_earlier_rows(read_metrics_csv(run.metrics_csv))  # those W&B has not had yet
+    elif resume is not None and config.wandb_id:
+        print(f"resume: W&B is off; W&B run {config.wandb_id} gets this session's rows when a later one logs to it",
+              file=sys.stderr)  # fmt: skip
     csv_logger = CsvMetricsLogger(run.metrics_csv)
     stopper = StopRequestCallback()
     title = f"{config.config_id or config.env_id}  run {run.run_id}"
@@ -189,6 +223,7 @@ def _train(
             evaluator,
             recorder,
             MetricsLoggingCallback(console, csv_logger, late_metrics),
+            *([wandb_callback] if wandb_callback is not None else []),
             checkpoints,
             stopper,
         ],
@@ -235,7 +270,12 @@ def _train(
         summary["eval_return_best"] = round(best, 3)
     if threshold is not None:
         summary["reward_threshold"] = threshold
+    if wandb_callback is not None:
+        wandb_callback.wait_started(timeout=1.0 if stopper.signum == signal.SIGTERM else STARTUP_WAIT_S)
+        summary.update(wandb_callback.summary_fields())
     report = write_report(run.path, title, config.to_dict(), summary)  # while the last videos encode
+    if wandb_callback is not None:
+        wandb_callback.send_results([report, run.path / CURVE_FILE], model_checkpoints(run, config))
     if recorder.worker is not None and recorder.worker.pending and stopper.signum != signal.SIGTERM:
         console.console.print(f"waiting for {recorder.worker.pending} eval video(s) to finish encoding…")
     waited = time.perf_counter()
@@ -244,6 +284,9 @@ def _train(
     if config.video != "off":
         summary["videos"] = len(recorder.telemetry.video_rows("ok")) if not unfinished else f"{unfinished} unfinished"
     summary["report"] = str(report)
+    if wandb_callback is not None:
+        wandb_callback.finish(summary, 1 if diverged is not None else 0, wait=stopper.signum != signal.SIGTERM)
+        summary.update(wandb_callback.summary_fields())  # a failure at the end is recorded too
     write_json_atomic(run.summary_path, summary)
     console.finish(summary)
     log.info("finished: %s", summary)

@@ -54,6 +54,7 @@ POLICY_TARGETS = ("returns", "advantages")
 RETURNS_TYPES = ("mc:rtg", "mc:episode")
 ACCELERATORS = ("cpu", "gpu", "auto")
 PRECISIONS = ("auto", "32-true", "bf16-mixed")
+WANDB_SETTINGS = ("off", "auto", "online", "offline")
 
 
 def _f(default: Any, help: str, **check: Any) -> Any:
@@ -150,6 +151,18 @@ class Config:
     )
     max_videos: int = _f(50, "keep the newest this-many eval videos plus the best one; delete the rest", min=1)
     video_fps: int | None = _f(None, "frames per second of videos (None: the env's render_fps)", min=1)
+    # --- Weights & Biases ---
+    wandb: bool | str = _f(
+        "auto",
+        "W&B logging: off | auto (online when W&B credentials exist, else off) | online | offline; "
+        "WANDB_MODE=offline or disabled in the environment wins",
+        choices=WANDB_SETTINGS,
+    )
+    wandb_project: str = _f("", "W&B project (empty: project_id)")
+    wandb_entity: str = _f("", "W&B entity, a user or team (empty: your default entity)")
+    wandb_tags: list[str] = _f([], "tags of the W&B run")
+    wandb_dashboard: bool = _f(True, "online W&B: create the project's W&B workspace at the start if missing")
+    wandb_id: str = _f("", "W&B run id, set when the run first logs to W&B; --resume continues that W&B run")
     # --- system ---
     accelerator: str = _f("cpu", "device for training: cpu | gpu | auto", choices=ACCELERATORS)
     torch_threads: int = _f(

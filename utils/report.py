@@ -34,6 +34,8 @@ CONFIG_FIELDS = (
     "normalize_advantages",
     "seed",
 )
+# Summary keys about W&B (trainer_callbacks/wandb_logging.py), shown as one "W&B" row.
+WANDB_KEYS = ("wandb_id", "wandb_url", "wandb_sync", "wandb_workspace", "wandb_error")
 # Metrics summarised in the report; True marks those where the maximum is the "best" value.
 MAIN_METRICS: dict[str, bool] = {
     TRAIN_REWARD: True,
@@ -117,10 +119,32 @@ def write_learning_curve(path: Path, rows: list[dict[str, float]], threshold: fl
 
 
 def summary_rows(summary: Mapping[str, float | str], rules: MetricsRules) -> list[tuple[str, str]]:
-    """Summary entries as display strings; numbers use the metric rules' precision."""
-    return [
-        (key, value if isinstance(value, str) else report_value(rules, key, value)) for key, value in summary.items()
-    ]
+    """Summary entries as display strings; numbers use the metric rules' precision; the W&B keys as one row."""
+    rows = []
+    for key, value in summary.items():
+        if key in WANDB_KEYS:
+            if key == next(name for name in summary if name in WANDB_KEYS):
+                rows.append(("W&B", wandb_cell(summary)))
+            continue
+        rows.append((key, value if isinstance(value, str) else report_value(rules, key, value)))
+    return rows
+
+
+def wandb_cell(summary: Mapping[str, float | str]) -> str:
+    """The W&B run linked to its page, or an offline run with the command that uploads it; workspace, failure."""
+    run_id, url, sync = summary.get("wandb_id"), summary.get("wandb_url"), summary.get("wandb_sync")
+    parts = []
+    if run_id and url:
+        parts.append(f"[{run_id}]({url})")
+    elif run_id and sync:
+        parts.append(f"offline run {run_id}; upload it with `{sync}`")
+    elif run_id:
+        parts.append(f"run {run_id}")
+    if summary.get("wandb_workspace"):
+        parts.append(f"[workspace]({summary['wandb_workspace']})")
+    if summary.get("wandb_error"):
+        parts.append(f"failed: {summary['wandb_error']}")
+    return "; ".join(parts)
 
 
 def report_value(rules: MetricsRules, key: str, value: float) -> str:

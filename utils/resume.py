@@ -23,12 +23,13 @@ from utils.config_values import ConfigError
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 from utils.runs import RunDir, point_last, with_format_version
 
-# Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes.
+# Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes; W&B
+# logging may be turned on, off or offline, but its project, entity and run id stay (one W&B run per run).
 RESUME_CHANGEABLE = {
     "max_timesteps", "eval_freq", "eval_episodes", "eval_deterministic", "reward_threshold", "early_stop",
     "checkpoint_freq", "keep_checkpoints", "policy_lr", "clip_range", "ent_coef", "vf_coef", "target_kl",
     "max_grad_norm", "n_epochs", "description", "torch_threads", "accelerator", "precision", "video",
-    "max_videos", "video_fps", "async_context", "fast_paths",
+    "max_videos", "video_fps", "async_context", "fast_paths", "wandb", "wandb_tags", "wandb_dashboard",
 }  # fmt: skip
 
 
