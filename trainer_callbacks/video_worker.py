@@ -103,10 +103,19 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, tr
 
 def _start_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
     """``fork`` on Linux: the worker starts with the trainer's imports (torch, gymnasium) already loaded,
-    instead of spending ~2 s of CPU importing them again while training runs; ``spawn`` elsewhere."""
-    if sys.platform.startswith("linux"):
+    instead of spending ~2 s of CPU importing them again while training runs; ``spawn`` elsewhere, and also
+    when this process already runs a native library's threads that the worker would use: OpenCV's thread
+    pool (the worker's first ``cv2.setNumThreads`` then waits forever on pool threads the fork did not copy)
+    or SDL (pygame). A plain ``train.py`` starts the worker before any env, so it forks."""
+    if sys.platform.startswith("linux") and not _native_threads_started():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def _native_threads_started() -> bool:
+    """Whether OpenCV was imported or pygame (SDL) initialised in this process."""
+    pygame = sys.modules.get("pygame")
+    return "cv2" in sys.modules or (pygame is not None and bool(pygame.get_init()))
 
 
 class VideoWorker:
