@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from utils.cli_parser import OneLineErrorParser
 from utils.config_files import DEFAULT_CONFIG_ID, list_config_ids, parse_override, split_config_id
 from utils.config_values import ConfigError, parse_number
+
+if TYPE_CHECKING:
+    from utils.config import Config
 
 # Exit statuses (README "Exit codes").
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -168,8 +171,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_training(args: argparse.Namespace) -> int:
     """Resolve the config (or the run to resume) and train."""
-    from utils.config import load_config
-
     overrides = collect_overrides(args)
     plan = None
     if args.resume:
@@ -192,7 +193,7 @@ def run_training(args: argparse.Namespace) -> int:
                 f"two configs given: {args.config!r} and --config_id {args.config_id!r}; give one of them"
             )
         env, variant = split_config_id(args.config_id or args.config or DEFAULT_CONFIG_ID)
-        config = load_config(env, variant, overrides)
+        config = load_trial_config(env, variant, overrides)
     if debugger_attached():
         config = config.replace(**debugger_overrides(config.to_dict()))
         if plan is not None:
@@ -217,6 +218,22 @@ def run_training(args: argparse.Namespace) -> int:
     if result.stop_signal == signal.SIGTERM:
         return EXIT_TERMINATED
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def load_trial_config(env: str, variant: str | None, overrides: dict[str, Any]) -> Config:
+    """The config to train: ``env:variant`` with the overrides, and in sweep mode (``WANDB_SWEEP_ID`` or
+    ``GYMSOLVER_SWEEP_ID`` set) the trial's swept values merged in and checked like ``--set``."""
+    from utils.config import Config, load_config
+    from utils.config_files import load_config_dict
+    from utils.sweep_params import trial_from_environ, trial_settings
+
+    trial = trial_from_environ()
+    if trial is None:
+        return load_config(env, variant, overrides)
+    config = Config.from_dict(trial_settings(load_config_dict(env, variant), overrides, trial))
+    swept = ", ".join(f"{name}={value}" for name, value in trial.params.items())
+    print(f"sweep {trial.sweep_id}, trial {trial.trial}: {swept or 'no swept values'}", file=sys.stderr)
+    return config
 
 
 def exit_without_teardown(code: int) -> None:

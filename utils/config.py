@@ -74,6 +74,9 @@ class Config:
     project_id: str = _f("", "project name for grouping runs; defaults to the YAML file stem")
     config_id: str = _f("", "where the config came from, '<file stem>:<variant>' (set by the loader)")
     description: str = _f("", "one line shown by --list-envs")
+    sweep: dict[str, Any] = _f(
+        {}, "set by sweeps: {id, trial, params} of the sweep trial this run is ({}: not a sweep trial)"
+    )
     seed: int = _f(42, "seed for the training envs, torch and numpy (0 to 1e12)", min=0, max=MAX_SEED)
     # --- environment ---
     n_envs: int = _f(8, "number of parallel training environments", min=1)
@@ -393,9 +396,9 @@ def _nearest_divisor(total: int, wanted: int, search: int = 100_000) -> int:
 
 
 def load_config(env: str, variant: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
-    """The validated config of ``env:variant`` from ``config/environments``, with overrides applied."""
+    """The validated config of ``env:variant`` from ``config/environments``, with overrides applied (a dotted
+    key such as ``policy_lr.start`` sets one part of a schedule or mapping)."""
     from utils.config_files import load_config_dict
+    from utils.sweep_params import merge_params
 
-    settings = load_config_dict(env, variant)
-    check_known_keys(overrides or {})
-    return Config.from_dict({**settings, **(overrides or {})})
+    return Config.from_dict(merge_params(load_config_dict(env, variant), overrides or {}))

@@ -59,8 +59,15 @@ def read_variants(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def find_config_file(env: str, directory: Path = CONFIG_DIR) -> Path:
-    """The YAML file for an env given by file stem or by ``env_id``."""
+    """The YAML file for an env given by file stem or by ``env_id``, or a path to a YAML file of variants (such as
+    a sweep's ``best.yaml``)."""
     from utils.config import renamed_env_id
+
+    if env.endswith((".yaml", ".yml")):
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"config file {env} does not exist; give <env>:<variant> or the path of a YAML file")
+        return path
 
     env = renamed_env_id(env)
     files = _config_files(directory)

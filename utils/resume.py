@@ -22,6 +22,7 @@ from utils.config import Config
 from utils.config_values import ConfigError
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 from utils.runs import RunDir, point_last, with_format_version
+from utils.sweep_params import merge_params
 
 # Fields a resumed run may change: budgets, evaluation, checkpointing and optimisation knobs, not shapes; W&B
 # logging may be turned on, off or offline, but its project, entity and run id stay (one W&B run per run).
@@ -81,7 +82,7 @@ def choose_checkpoint(run: RunDir) -> tuple[CheckpointData, list[str]]:
 
 def plan_resume(run: RunDir, overrides: Mapping[str, Any]) -> ResumePlan:
     """Check a ``--resume`` request completely without writing anything."""
-    fixed = sorted(set(overrides) - RESUME_CHANGEABLE)
+    fixed = sorted({key.split(".")[0] for key in overrides} - RESUME_CHANGEABLE)
     if fixed:
         raise ConfigError(
             f"--resume: {fixed[0]} cannot change when resuming (the checkpoint was built with it); "
@@ -93,7 +94,7 @@ def plan_resume(run: RunDir, overrides: Mapping[str, Any]) -> ResumePlan:
     except (OSError, ValueError):
         base = checkpoint.config  # config.json lost or damaged: the checkpoint holds the same settings
         notes.append("config.json is missing or damaged; using the checkpoint's copy")
-    config = Config.from_dict({**base, **overrides})
+    config = Config.from_dict(merge_params(base, overrides))
     plan = ResumePlan(run, config, checkpoint, notes)
     if config.max_timesteps <= plan.timesteps:
         raise ConfigError(
