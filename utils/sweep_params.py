@@ -66,6 +66,8 @@ def trial_env(sweep_id: str, trial: int, params: Mapping[str, Any], worker: int 
 def trial_from_environ(environ: Mapping[str, str] | None = None) -> SweepTrial | None:
     """The sweep trial this process runs, or None outside a sweep; ConfigError when the variables are broken."""
     environ = os.environ if environ is None else environ
+    worker_text = environ.get(WORKER_VAR, "")
+    worker = int(worker_text) if worker_text.isdigit() else None
     if environ.get(SWEEP_ID_VAR):
         try:
             params = json.loads(environ.get(PARAMS_VAR) or "{}")
@@ -74,13 +76,8 @@ def trial_from_environ(environ: Mapping[str, str] | None = None) -> SweepTrial |
         if not isinstance(params, dict):
             raise ConfigError(f"{PARAMS_VAR} must be a JSON object of parameter -> value")
         trial_text = environ.get(TRIAL_VAR, "0")
-        worker_text = environ.get(WORKER_VAR)
-        return SweepTrial(
-            environ[SWEEP_ID_VAR],
-            int(trial_text) if trial_text.isdigit() else trial_text,
-            params,
-            worker=int(worker_text) if worker_text and worker_text.isdigit() else None,
-        )
+        trial = int(trial_text) if trial_text.isdigit() else trial_text
+        return SweepTrial(environ[SWEEP_ID_VAR], trial, params, worker=worker)
     if environ.get("WANDB_SWEEP_ID"):
         path = environ.get("WANDB_SWEEP_PARAM_PATH", "")
         run_id = environ.get("WANDB_RUN_ID", "")
@@ -88,6 +85,7 @@ def trial_from_environ(environ: Mapping[str, str] | None = None) -> SweepTrial |
             environ["WANDB_SWEEP_ID"],
             run_id,
             read_wandb_params(Path(path)) if path else {},
+            worker=worker,  # a Modal worker running `wandb agent`
             wandb_run_id=run_id,
             wandb_project=environ.get("WANDB_PROJECT", ""),
             wandb_entity=environ.get("WANDB_ENTITY", ""),
