@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from trainer_callbacks.child_process import next_message, start_context
+
 
 def _record_job(job: dict[str, Any]) -> dict[str, Any]:
     from agents.loading import load_checkpoint_policy
@@ -45,16 +47,6 @@ def _record_job(job: dict[str, Any]) -> dict[str, Any]:
         "render_seconds": episode.render_seconds,
         "encode_seconds": episode.encode_seconds,
     }
-
-
-def _next_job(jobs: multiprocessing.Queue, trainer: int) -> dict[str, Any] | None:
-    """The next job; None when told to stop or when the trainer died (killed runs leave no orphan worker)."""
-    while True:
-        try:
-            return jobs.get(timeout=1.0)
-        except queue.Empty:
-            if os.getppid() != trainer:
-                return None
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
@@ -91,7 +83,7 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, tr
 
     warm_up()  # imports and first-use costs, paid before the first job arrives
 
-    while (job := _next_job(jobs, trainer)) is not None:
+    while (job := next_message(jobs, trainer)) is not None:
         try:
             results.put(_record_job(job))
         except Exception as error:  # reported to the trainer, which marks the row failed
@@ -101,28 +93,11 @@ def _worker_main(jobs: multiprocessing.Queue, results: multiprocessing.Queue, tr
     os._exit(0)  # skip interpreter teardown (~0.5 s with torch loaded): the trainer waits on this exit
 
 
-def _start_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
-    """``fork`` on Linux: the worker starts with the trainer's imports (torch, gymnasium) already loaded,
-    instead of spending ~2 s of CPU importing them again while training runs; ``spawn`` elsewhere, and also
-    when this process already runs a native library's threads that the worker would use: OpenCV's thread
-    pool (the worker's first ``cv2.setNumThreads`` then waits forever on pool threads the fork did not copy)
-    or SDL (pygame). A plain ``train.py`` starts the worker before any env, so it forks."""
-    if sys.platform.startswith("linux") and not _native_threads_started():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
-def _native_threads_started() -> bool:
-    """Whether OpenCV was imported or pygame (SDL) initialised in this process."""
-    pygame = sys.modules.get("pygame")
-    return "cv2" in sys.modules or (pygame is not None and bool(pygame.get_init()))
-
-
 class VideoWorker:
     """Owns the recording process: submit jobs, poll finished ones, drain at the end."""
 
     def __init__(self) -> None:
-        context = _start_context()
+        context = start_context()
         self._context = context
         self.jobs: multiprocessing.Queue = context.Queue()
         self.results: multiprocessing.Queue = context.Queue()

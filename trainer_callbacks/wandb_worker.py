@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from trainer_callbacks.child_process import next_message, start_context
 from utils.wandb_dashboard import EPISODES_KEY, VIDEO_KEY, X_AXIS, save_workspace
 
 EPISODE_COLUMNS = ("eval", "timesteps", "episode", "seed", "return", "length", "terminated", "truncated", "video",
@@ -214,16 +215,6 @@ def _read_episodes(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _next_message(requests: multiprocessing.Queue, trainer: int) -> dict[str, Any] | None:
-    """The next message; None when the trainer died."""
-    while True:
-        try:
-            return requests.get(timeout=1.0)
-        except queue.Empty:
-            if os.getppid() != trainer:
-                return None
-
-
 def _write_output_to(path: str) -> None:
     """Send this process's stdout and stderr (and wandb-core's, which inherits them) to ``path``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -256,7 +247,7 @@ def _worker_main(requests: multiprocessing.Queue, events: multiprocessing.Queue,
         module = _Unavailable(f"{type(error).__name__}: {error}")
     session = WandbSession(module, emit)
     while True:
-        message = _next_message(requests, trainer)
+        message = next_message(requests, trainer)
         if message is None:
             session.abandon()
             break
@@ -279,18 +270,11 @@ class _Unavailable:
         raise RuntimeError(f"wandb could not be loaded ({self.reason})")
 
 
-def _start_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
-    """``fork`` on Linux (the child starts at once, before the trainer has threads), ``spawn`` elsewhere."""
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
 class WandbWorker:
     """The trainer's end of the W&B process: send messages, read events, close."""
 
     def __init__(self) -> None:
-        self._context = _start_context()
+        self._context = start_context()
         self.requests: multiprocessing.Queue = self._context.Queue()
         self.events: multiprocessing.Queue = self._context.Queue()
         self.process: multiprocessing.process.BaseProcess | None = None
