@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config field in every trial, read as YAML (repeatable); a swept field cannot be set",
+        help="override a config field in every trial, read as YAML (repeatable); it replaces a fixed {value: …} "
+        "parameter, and a swept field cannot be set",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the random and bayes search (default 0)")
     parser.add_argument(
@@ -171,12 +172,11 @@ def run_wandb(args: argparse.Namespace) -> int:
     from sweeps.outputs import write_best, write_plot
     from sweeps.spec import load_spec
     from sweeps.state import SweepState
-    from sweeps.wandb_backend import create_sweep, run_agents
+    from sweeps.wandb_backend import check_wandb_online, create_sweep, run_agents
     from utils.runs import check_runs_root
-    from utils.wandb_mode import resolve_wandb_mode
 
     runs = check_runs_root()
-    resolve_wandb_mode("online")  # no credentials: one line, before the sweep is made
+    check_wandb_online()  # no credentials (or WANDB_MODE=offline): one line, before the sweep is made
     if args.resume:
         sweep_path, spec = args.resume, None
     else:
@@ -188,6 +188,7 @@ def run_wandb(args: argparse.Namespace) -> int:
         sweep_id = sweep_path.rsplit("/", 1)[-1]
         folder = _sweeps_folder(runs) / sweep_id
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "spec.yaml").write_text(Path(args.spec).read_text())
         state = SweepState(folder, sweep_id, "wandb", spec.method, spec.metric, spec.goal, args.count or 0)
         state.trials = trials_from_runs(sweep_id, runs, spec.metric)
         state.save()

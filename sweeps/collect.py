@@ -6,10 +6,9 @@ worker), and their run directories are all that is here.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from sweeps.trial_process import TrialResult, read_metric
+from sweeps.trial_process import FINISHED_RUN, TrialResult, read_metric, run_status
 from utils.runs import RunDir, list_runs
 
 
@@ -27,9 +26,9 @@ def trials_from_runs(sweep_id: str, runs: Path, metric: str) -> list[TrialResult
         result = TrialResult(sweep.get("trial", run_id), dict(sweep.get("params") or {}), run_id=run_id)
         if "worker" in sweep:
             result.extra["worker"] = sweep["worker"]
-        status = _summary_status(run)
+        status = run_status(run)
         result.metric = read_metric(run, metric)
-        if status in ("finished", "solved"):
+        if status in FINISHED_RUN:
             result.status = "ok" if result.metric is not None else "failed"
             result.reason = "" if result.metric is not None else f"the run never logged {metric}"
         elif status.startswith("diverged"):
@@ -40,11 +39,3 @@ def trials_from_runs(sweep_id: str, runs: Path, metric: str) -> list[TrialResult
             result.status, result.reason = "running", "no summary.json yet (still training, or killed)"
         results.append(result)
     return results
-
-
-def _summary_status(run: RunDir) -> str:
-    try:
-        data = json.loads(run.summary_path.read_text())
-    except (OSError, ValueError):
-        return ""
-    return str(data.get("status", "")) if isinstance(data, dict) else ""

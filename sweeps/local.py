@@ -24,10 +24,17 @@ from sweeps.outputs import write_best, write_plot
 from sweeps.search import trial_source
 from sweeps.spec import SweepSpec
 from sweeps.state import SweepState
-from sweeps.trial_process import TrialProcess, TrialResult, find_trial_run, read_metric
+from sweeps.trial_process import (
+    FINISHED_RUN,
+    TrialProcess,
+    TrialResult,
+    find_trial_run,
+    read_metric,
+    run_status,
+    trial_line,
+)
 
 POLL_S = 0.2
-FINISHED_RUN_STATUSES = ("finished", "solved")
 
 
 @dataclass
@@ -60,8 +67,7 @@ def trials_to_run(state: SweepState, spec: SweepSpec, runs: Path) -> tuple[list[
         run = find_trial_run(state.sweep_id, trial.trial, runs)
         trial.run_id = ""
         if run is not None:
-            summary = _read_summary(run.summary_path)
-            if summary.get("status") in FINISHED_RUN_STATUSES:  # it ended before the sweep heard of it
+            if run_status(run) in FINISHED_RUN:  # it ended before the sweep heard of it
                 trial.run_id, trial.metric = run.run_id, read_metric(run, state.metric)
                 trial.status = "ok" if trial.metric is not None else "failed"
                 continue
@@ -70,16 +76,6 @@ def trials_to_run(state: SweepState, spec: SweepSpec, runs: Path) -> tuple[list[
         again.append(trial)
     numbers = [int(t.trial) for t in state.trials]
     return again, (max(numbers) + 1 if numbers else 0)
-
-
-def _read_summary(path: Path) -> dict[str, object]:
-    import json
-
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def run_local(
@@ -154,7 +150,7 @@ def run_local(
                         progress.advance(task)
                     progress.update(task, description=_best_text(state))
                     progress.console.print(
-                        _trial_line(result, state.metric), markup=False, highlight=False, soft_wrap=True
+                        trial_line(result, state.metric), markup=False, highlight=False, soft_wrap=True
                     )
                     if on_trial is not None:
                         on_trial(result)
@@ -171,14 +167,6 @@ def run_local(
 def _best_text(state: SweepState) -> str:
     best = state.best()
     return f"best {state.metric} = {best.metric:g} (trial {best.trial})" if best is not None else "no result yet"
-
-
-def _trial_line(result: TrialResult, metric: str) -> str:
-    values = " ".join(f"{name}={value}" for name, value in result.params.items())
-    score = f" {metric}={result.metric:g}" if result.metric is not None else ""
-    why = f" ({result.reason})" if result.reason else ""
-    run = f" run {result.run_id}" if result.run_id else ""
-    return f"trial {result.trial} {result.status}{score}{run} in {result.seconds:.0f} s{why}: {values}"
 
 
 def print_summary(outcome: SweepOutcome, runs: Path, out: Callable[[str], None] = print) -> None:

@@ -36,6 +36,12 @@ WANDB_DISTRIBUTIONS = (
     "inv_log_uniform", "inv_log_uniform_values", "q_log_uniform", "beta", "q_beta",
 )  # fmt: skip
 PARAM_KEYS = ("value", "values", "probabilities", "distribution", "min", "max", "q", "mu", "sigma", "a", "b")
+# W&B's distributions shaped by (mu, sigma) or (a, b) instead of min and max, with W&B's defaults.
+SHAPED_DISTRIBUTIONS = {
+    "normal": ("mu", "sigma", 0.0, 1.0), "q_normal": ("mu", "sigma", 0.0, 1.0),
+    "log_normal": ("mu", "sigma", 0.0, 1.0), "q_log_normal": ("mu", "sigma", 0.0, 1.0),
+    "beta": ("a", "b", 1.0, 1.0), "q_beta": ("a", "b", 1.0, 1.0),
+}  # fmt: skip
 GRID_LIMIT = 10_000  # grid points checked one by one against the config
 
 
@@ -58,6 +64,7 @@ class Param:
     low: float = 0.0
     high: float = 0.0
     q: float = 1.0
+    shape: tuple[float, float] = (0.0, 1.0)  # W&B's normal family: (mu, sigma); its beta family: (a, b)
 
     @property
     def swept(self) -> bool:
@@ -81,8 +88,16 @@ class Param:
             return list(self.values)
         if self.distribution == "int_uniform":
             return [int(self.low), int(self.high)]
-        if self.distribution == "log_uniform":
+        if self.distribution in ("log_uniform", "q_log_uniform"):  # min and max are natural-log exponents
             return [math.exp(self.low), math.exp(self.high)]
+        if self.distribution == "inv_log_uniform":  # exp(-x), x between min and max
+            return [math.exp(-self.high), math.exp(-self.low)]
+        if self.distribution in ("normal", "q_normal"):  # unbounded (W&B backend only): the mean stands for them
+            return [self.shape[0]]
+        if self.distribution in ("log_normal", "q_log_normal"):
+            return [math.exp(self.shape[0])]
+        if self.distribution in ("beta", "q_beta"):
+            return [self.shape[0] / (self.shape[0] + self.shape[1])]
         return [self.low, self.high]
 
     def sample(self, random: Any) -> Any:
@@ -205,13 +220,17 @@ def parse_spec(
     params = _read_params(raw.get("parameters"), problems, local)
     if problems:
         raise SweepSpecError([f"{where}: {line}" for line in problems])
+    raw, cli = dict(raw), dict(overrides or {})
+    for key in [key for key in cli if key in params and not params[key].swept]:  # --set replaces a fixed value
+        params[key] = Param(key, "constant", (cli.pop(key),))
+        raw["parameters"] = {**raw["parameters"], key: {"value": params[key].values[0]}}
     spec = SweepSpec(
-        raw=dict(raw),
+        raw=raw,
         method=str(method),
         metric=metric,
         goal=goal,
         config_id=config_id,
-        overrides={**command_overrides, **dict(overrides or {})},
+        overrides={**command_overrides, **cli},
         params=params,
         quiet=quiet,
         name=str(raw.get("name", "")),
@@ -324,19 +343,29 @@ def _read_param(name: str, entry: Any, local: bool) -> Param:
 
 def _read_distribution(name: str, entry: Mapping[str, Any], local: bool) -> Param:
     where = f"parameters.{name}"
+    kind = entry.get("distribution")
+    allowed = LOCAL_DISTRIBUTIONS if local else WANDB_DISTRIBUTIONS
+    if kind is not None and kind not in allowed:
+        extra = " (or run it with --backend wandb)" if kind in WANDB_DISTRIBUTIONS else ""
+        raise ConfigError(f"{where}: distribution {kind!r} is not one of {', '.join(allowed)}{extra}")
+    q = parse_number(entry.get("q", 1.0)) or 1.0
+    if kind in SHAPED_DISTRIBUTIONS:
+        first, second, first_default, second_default = SHAPED_DISTRIBUTIONS[kind]
+        shape = parse_number(entry.get(first, first_default)), parse_number(entry.get(second, second_default))
+        if shape[0] is None or shape[1] is None or not (math.isfinite(shape[0]) and math.isfinite(shape[1])):
+            raise ConfigError(f"{where}: {first} and {second} of a {kind} distribution must be numbers")
+        if shape[1] <= 0 or (first == "a" and shape[0] <= 0):
+            must = f"{first} and {second}" if first == "a" else second
+            raise ConfigError(f"{where}: {must} of a {kind} distribution must be above 0")
+        return Param(name, str(kind), q=q, shape=(shape[0], shape[1]))
     if "min" not in entry or "max" not in entry:
         raise ConfigError(f"{where}: give value, values, or a distribution with min and max")
     low, high = parse_number(entry["min"]), parse_number(entry["max"])
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         raise ConfigError(f"{where}: min and max must be numbers")
-    kind = entry.get("distribution")
     if kind is None:  # W&B infers it from the bounds
         ints = all(isinstance(entry[k], int) and not isinstance(entry[k], bool) for k in ("min", "max"))
         kind = "int_uniform" if ints else "uniform"
-    allowed = LOCAL_DISTRIBUTIONS if local else WANDB_DISTRIBUTIONS
-    if kind not in allowed:
-        extra = " (or run it with --backend wandb)" if kind in WANDB_DISTRIBUTIONS else ""
-        raise ConfigError(f"{where}: distribution {kind!r} is not one of {', '.join(allowed)}{extra}")
     if low > high:
         raise ConfigError(f"{where}: min ({low:g}) is above max ({high:g})")
     if kind == "log_uniform" and low > 0 and high <= 1:
@@ -346,7 +375,6 @@ def _read_distribution(name: str, entry: Mapping[str, Any], local: bool) -> Para
         )
     if kind in ("log_uniform_values", "q_log_uniform_values") and low <= 0:
         raise ConfigError(f"{where}: {kind} needs min > 0 (it samples the logarithm)")
-    q = parse_number(entry.get("q", 1.0)) or 1.0
     return Param(name, str(kind), low=low, high=high, q=q)
 
 
@@ -369,8 +397,15 @@ def _check_against_config(spec: SweepSpec) -> list[str]:
     if problems:
         return problems
     first = {name: param.bounds()[0] for name, param in spec.params.items()}
+    merged = base
+    for name, value in first.items():
+        try:
+            merged = merge_params(merged, {name: value})
+        except ConfigError as error:  # a dotted name into a field that is not a schedule or mapping
+            problems.append(f"parameters.{name}: {str(error).removeprefix(f'{name}: ')}")
+    if problems:
+        return problems
     try:
-        merged = merge_params(base, first)
         check_no_contradiction(merged, spec.overrides, first)
     except ConfigError as error:
         return [str(error)]

@@ -30,6 +30,7 @@ TRAIN = REPO / "train.py"
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 # Trial states: finished ones are never run again; the others are re-run (resumed from 'last') by --resume.
 FINISHED = ("ok", "failed", "timeout")
+FINISHED_RUN = ("finished", "solved")  # summary.json statuses of a run that trained to its end
 
 
 @dataclass
@@ -88,6 +89,24 @@ def read_metric(run: RunDir, metric: str) -> float | None:
     return value
 
 
+def run_status(run: RunDir) -> str:
+    """``status`` of the run's summary.json (``finished``, ``solved``, ``stopped by …``, ``diverged: …``); "" if none."""
+    try:
+        data = json.loads(run.summary_path.read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("status", "")) if isinstance(data, dict) else ""
+
+
+def trial_line(result: TrialResult, metric: str) -> str:
+    """One console line for a finished trial."""
+    values = " ".join(f"{name}={value}" for name, value in result.params.items())
+    score = f" {metric}={result.metric:g}" if result.metric is not None else ""
+    why = f" ({result.reason})" if result.reason else ""
+    run = f" run {result.run_id}" if result.run_id else ""
+    return f"trial {result.trial} {result.status}{score}{run} in {result.seconds:.0f} s{why}: {values}"
+
+
 def last_error_line(log_path: Path) -> str:
     """The child's last ``error:`` line (its one-line reason), else its last line."""
     try:
@@ -135,6 +154,7 @@ class TrialProcess:
         self.signalled: int | None = None
         self.timed_out = False
         self._log: IO[bytes] | None = None
+        self._done: TrialResult | None = None
 
     def start(self) -> None:
         """Start the child (in its own session: a terminal's Ctrl-C reaches it only through ``stop``)."""
@@ -160,12 +180,15 @@ class TrialProcess:
         """The result once the child has exited, else None (and the per-trial timeout is enforced)."""
         assert self.process is not None, "start() first"
         code = self.process.poll()
+        if self._done is not None:
+            return self._done
         if code is None:
             if self.timeout is not None and not self.timed_out and time.monotonic() - self.started > self.timeout:
                 self.timed_out = True
                 self.stop(signal.SIGTERM)
             return None
-        return self._finish(code)
+        self._done = self._finish(code)
+        return self._done
 
     def wait(self) -> TrialResult:
         """Block until the child exits."""
@@ -187,7 +210,10 @@ class TrialProcess:
             result.status, result.reason = "timeout", f"stopped after the per-trial timeout of {self.timeout:g} s"
             result.metric = read_metric(run, self.metric) if run is not None else None  # as far as it got
         elif code in (EXIT_INTERRUPTED, EXIT_TERMINATED) or self.signalled is not None:
-            result.status, result.reason = "interrupted", "stopped; --resume finishes it from its 'last' checkpoint"
+            result.status, result.reason = (
+                "interrupted",
+                "stopped; it continues from its 'last' checkpoint when the sweep resumes",
+            )
         elif code != 0:
             result.status, result.reason = "failed", reason or f"train.py exited with status {code}"
         else:

@@ -44,11 +44,33 @@ def sweep_config(spec: SweepSpec) -> dict[str, Any]:
     return raw
 
 
-def create_sweep(spec: SweepSpec, wandb: Any = None) -> str:
-    """Register the sweep with W&B; ``entity/project/sweep_id``. Needs credentials (checked first)."""
-    from utils.wandb_mode import resolve_wandb_mode
+def check_wandb_online(environ: Mapping[str, str] | None = None, trials_here: bool = True) -> None:
+    """A one-line ConfigError unless W&B's server can run the sweep: credentials, and (``trials_here``: the
+    trials run on this machine, with this environment) trials that log online: W&B chooses each trial's values
+    and reads its result, and an offline trial never reports one."""
+    from utils.wandb_mode import wandb_credentials
 
-    resolve_wandb_mode("online")  # no credentials: the one-line 'wandb login' error
+    environ = os.environ if environ is None else environ
+    mode = environ.get("WANDB_MODE", "").strip().lower()
+    disabled = environ.get("WANDB_DISABLED", "").strip().lower() in ("true", "1", "yes")
+    if trials_here and (mode in ("offline", "dryrun", "disabled") or disabled):
+        setting = f"WANDB_MODE={mode}" if mode else "WANDB_DISABLED"
+        raise ConfigError(
+            f"--backend wandb: {setting} is set, but W&B's server runs this sweep and needs online trials; unset "
+            f"it, or run the sweep here without W&B (drop --backend wandb)"
+        )
+    if wandb_credentials(environ) is None:
+        raise ConfigError(
+            "--backend wandb needs W&B credentials and none were found; run `wandb login` or set WANDB_API_KEY "
+            "(or run the sweep here without W&B: drop --backend wandb)"
+        )
+
+
+def create_sweep(spec: SweepSpec, wandb: Any = None, trials_here: bool = True) -> str:
+    """Register the sweep with W&B; ``entity/project/sweep_id``. Needs credentials (checked first)."""
+    check_wandb_online(
+        trials_here=trials_here
+    )  # no credentials, or WANDB_MODE=offline: one line, before anything is made
     if wandb is None:
         import wandb
     project, entity = wandb_target(spec)
@@ -78,6 +100,9 @@ def run_agents(
     from sweeps.local import trial_threads
 
     env = {**(environ or os.environ), "GYMSOLVER_RUNS_DIR": str(runs.resolve())}
+    check_wandb_online(env)
+    # The agent runs the spec's ${interpreter} as plain `python`: this interpreter's, also outside an activated venv.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), *filter(None, [env.get("PATH")])])
     counts = agent_counts(count, parallel)
     if len(counts) > 1:
         threads = str(trial_threads(len(counts)))

@@ -122,7 +122,7 @@ def set_dotted(settings: dict[str, Any], name: str, value: Any) -> None:
         current = default.default_factory() if callable(default.default_factory) else default.default
     if not isinstance(current, Mapping):
         raise ConfigError(
-            f"{name}: {head} is {current!r} here, not a schedule or mapping; sweep {head} itself, or make it a "
+            f"{name}: {head} is {current!r} here, not a schedule or mapping; set {head} itself, or make it a "
             f"schedule in the config (e.g. {head}: {{start: {current!r}, end: {current!r}}})"
         )
     node = settings[head] = copy.deepcopy(dict(current))
