@@ -8,6 +8,10 @@ the run's evaluation base seed, so ``run_play.py --seed S`` replays the evaluati
 ``--hub USER/NAME`` plays a model published with ``run_publish.py`` instead: it is downloaded into the
 Hugging Face cache (``HF_HUB_OFFLINE=1`` plays from the cache), checked against its manifest, and played
 the same way; by default its first seed is the published evaluation's, so it replays those episodes.
+
+``--scan`` reports what ENV_OR_CONFIG offers (spaces, render modes, action meanings, limits, vectorization)
+without playing (``gameplay/scan.py``); ``--export DIR`` writes each played episode into ``DIR/episode_000/``
+and on (``gameplay/export.py``: observations, actions, video and metadata).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from utils.cli_parser import OneLineErrorParser
 from utils.config import MAX_EPISODE_SEED, Config
@@ -30,7 +35,13 @@ if TYPE_CHECKING:  # imported where used: --help stays fast
 def build_parser() -> argparse.ArgumentParser:
     """The run_play.py command line."""
     parser = OneLineErrorParser(description="Play episodes with a trained policy from a run directory.")
-    parser.add_argument("config", nargs="?", help="<env>:<variant> to preview with --random (no run needed)")
+    parser.add_argument(
+        "config",
+        nargs="?",
+        metavar="ENV_OR_CONFIG",
+        help="<env>:<variant> to preview with --random (no run needed); with --scan, or --export --random, "
+        "also a Gymnasium id (CartPole-v1, ALE/Pong-v5)",
+    )
     parser.add_argument("--run-id", "--run_id", dest="run_id", help="run id or @last (default: @last)")
     parser.add_argument("--checkpoint", help="best | last | <epoch number> (default: best)")
     parser.add_argument("--hub", metavar="USER/NAME", help="play a model published to the Hugging Face Hub instead")
@@ -50,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record", metavar="PATH.mp4", help="write the played episodes to this mp4")
     parser.add_argument("--fps", type=int, help="frames per second for --record and human rendering")
     parser.add_argument("--random", action="store_true", help="untrained policy (randomly initialised weights)")
+    parser.add_argument("--scan", action="store_true",
+                        help="report ENV_OR_CONFIG's spaces, render modes, action meanings and limits; play nothing")  # fmt: skip
+    parser.add_argument("--export", metavar="DIR",
+                        help="write each episode to DIR/episode_000/...: sensors.npz, actions.npz, video.mp4, "
+                        "metadata.json")  # fmt: skip
     return parser
 
 
@@ -61,8 +77,20 @@ def _render_mode(args: argparse.Namespace) -> str | None:
     return "human" if os.environ.get("DISPLAY") or sys.platform == "darwin" else None
 
 
-def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer, int]:
-    """Config, policy and observation normalizer to play with, and the default first seed."""
+@dataclass
+class PolicySource:
+    """What plays: the config, the policy and its observation normalizer, the default first seed, and where the
+    policy comes from (``metadata.json``'s ``policy`` in an export)."""
+
+    config: Config
+    policy: MLPPolicy
+    normalizer: ObsNormalizer
+    first_seed: int
+    info: dict[str, Any]
+
+
+def _resolve(args: argparse.Namespace) -> PolicySource:
+    """Config, policy and observation normalizer to play with, the default first seed, and the policy's origin."""
     from agents.loading import load_checkpoint_policy, load_trained_policy, untrained_policy
     from utils.checkpoints import checkpoint_logs_enabled
     from utils.config import load_config
@@ -81,39 +109,45 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, MLPPolicy, ObsNormalizer
         seeds = (model.results or {}).get("eval_seeds")
         published = seeds[0] if isinstance(seeds, list) and seeds and isinstance(seeds[0], int) else None
         first_seed = published if published is not None else _eval_base_seed(trained.config)
-        return trained.config, trained.policy, trained.obs_normalizer, first_seed
+        info = {"kind": "hub", "repo_id": model.repo_id, "revision": model.revision, "commit": model.commit}
+        return PolicySource(trained.config, trained.policy, trained.obs_normalizer, first_seed, info)
     if args.config:
         if not args.random:
             raise ConfigError("<env>:<variant> plays an untrained policy; add --random, or use --run-id for a run")
         config = load_config(*split_config_id(args.config))
+        origin: dict[str, Any] = {}
     else:
         run = open_run(args.run_id or "@last")
         if not args.random:
             trained = load_trained_policy(run, args.checkpoint or "best")
             if checkpoint_logs_enabled():
                 print(f"run {run.run_id}, checkpoint {trained.checkpoint}")
-            return trained.config, trained.policy, trained.obs_normalizer, _eval_base_seed(trained.config)
+            info = {"kind": "checkpoint", "run_id": run.run_id, "checkpoint": trained.checkpoint}
+            first_seed = _eval_base_seed(trained.config)
+            return PolicySource(trained.config, trained.policy, trained.obs_normalizer, first_seed, info)
         config = Config.from_dict(run.read_config())
+        origin = {"run_id": run.run_id}
     import torch
 
     torch.manual_seed(config.seed)
     untrained = untrained_policy(config)
     print(f"{config.config_id or config.env_id}: untrained policy (random weights)")
-    return config, untrained.policy, untrained.obs_normalizer, _eval_base_seed(config)
+    info = {"kind": "random", "weights": "untrained (random initial weights)", "config_id": config.config_id, **origin}
+    return PolicySource(config, untrained.policy, untrained.obs_normalizer, _eval_base_seed(config), info)
 
 
 def play(args: argparse.Namespace) -> int:
     """Play the episodes, print each and a summary; Ctrl-C stops after printing what finished."""
     import gymnasium as gym
-    import numpy as np
 
     from utils.envs import build_env
     from utils.evaluation import evaluate_policy
     from utils.frame_capture import FrameCapture
 
-    config, policy, normalizer, default_seed = _resolve(args)
+    source = _resolve(args)
+    config, policy, normalizer = source.config, source.policy, source.normalizer
     deterministic = config.eval_deterministic if args.deterministic is None else args.deterministic
-    first_seed = parse_seed(args.seed) if args.seed is not None else default_seed
+    first_seed = parse_seed(args.seed) if args.seed is not None else source.first_seed
     render_mode = _render_mode(args)
     captures: list[FrameCapture] = []
 
@@ -134,19 +168,106 @@ def play(args: argparse.Namespace) -> int:
             returns.append(result.returns[0])
             lengths.append(result.lengths[0])
             ending = "terminated" if result.terminated[0] else "truncated"
-            print(f"episode {k + 1}/{args.episodes}  seed {first_seed + k}  return {returns[-1]:.2f}  "
-                  f"length {lengths[-1]}  ({ending})", flush=True)  # fmt: skip
+            _print_episode(k, args.episodes, first_seed + k, returns[-1], lengths[-1], ending)
     except KeyboardInterrupt:
         print("\ninterrupted", flush=True)
     finally:
         recorded = captures[0].finish() if captures else 0
         env.close()
-    if returns:
-        print(f"summary: {len(returns)} episodes, return mean {np.mean(returns):.2f} ± {np.std(returns):.2f} "
-              f"(min {np.min(returns):.2f}, max {np.max(returns):.2f}), length mean {np.mean(lengths):.1f}")  # fmt: skip
+    _print_summary(returns, lengths)
     if recorded:
         print(f"video: {args.record} ({recorded} frames)")
     return 0 if len(returns) == args.episodes else 130
+
+
+def scan(args: argparse.Namespace) -> int:
+    """Print what ENV_OR_CONFIG offers: a config's env as it builds it for evaluation, or a plain Gymnasium id."""
+    from gameplay.plain_env import make_plain_env, names_a_config
+    from gameplay.scan import scan_config, scan_env
+
+    if names_a_config(args.config):
+        from utils.config import load_config
+        from utils.config_files import split_config_id
+
+        summary = scan_config(load_config(*split_config_id(args.config)))
+    else:
+        env = make_plain_env(args.config)
+        try:
+            summary = scan_env(env, args.config)
+        finally:
+            env.close()
+    print(summary.report())
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """Play the episodes like ``play`` and write each into ``--export DIR``/episode_NNN/; Ctrl-C keeps those done.
+
+    A Gymnasium id without a shipped config plays uniformly random actions (``--random``), first seed 0.
+    """
+    from gameplay.export import export_rollout
+    from gameplay.plain_env import has_shipped_config, make_plain_env, names_a_config, video_render_mode
+
+    if args.config and not names_a_config(args.config) and not has_shipped_config(args.config):
+        if not args.random:
+            raise ConfigError(f"{args.config} has no shipped config; export random actions with --random")
+        env = make_plain_env(args.config, video_render_mode(args.config))
+        close = env.close
+        first_seed = 0
+        info: dict[str, Any] = {"kind": "random", "actions": "uniform (action_space.sample())"}
+
+        def make_policy(seed: int) -> Any:
+            return lambda obs, step_info: env.action_space.sample()  # export_rollout seeds it with the episode's seed
+    else:
+        import gymnasium as gym
+
+        from gameplay.network_policy import network_policy
+        from utils.envs import build_env
+
+        source = _resolve(args)
+        vector = build_env(source.config, "eval", n_envs=1, render_mode=video_render_mode(source.config.env_id))
+        assert isinstance(vector, gym.vector.SyncVectorEnv)  # a one-env eval env is sync
+        env, close = vector.envs[0], vector.close
+        deterministic = source.config.eval_deterministic if args.deterministic is None else args.deterministic
+        first_seed = source.first_seed
+        info = {**source.info, "deterministic": deterministic}
+
+        def make_policy(seed: int) -> Any:
+            return network_policy(source.policy, source.normalizer, env.action_space, deterministic, seed)
+
+    first_seed = parse_seed(args.seed) if args.seed is not None else first_seed
+    out = Path(args.export)
+    returns, lengths = [], []
+    try:
+        for k in range(args.episodes):
+            seed = first_seed + k
+            episode = export_rollout(env, out / f"episode_{k:03d}", make_policy(seed), seed=seed, fps=args.fps,
+                                     max_steps=None, policy_info=info)  # fmt: skip
+            returns.append(episode.total_reward)
+            lengths.append(episode.steps)
+            ending = "terminated" if episode.terminated else "truncated"
+            _print_episode(k, args.episodes, seed, returns[-1], lengths[-1], ending)
+    except KeyboardInterrupt:
+        print("\ninterrupted", flush=True)
+    finally:
+        close()
+    _print_summary(returns, lengths)
+    if returns:
+        print(f"exported {len(returns)} episodes to {out}")
+    return 0 if len(returns) == args.episodes else 130
+
+
+def _print_episode(k: int, episodes: int, seed: int, episode_return: float, length: int, ending: str) -> None:
+    print(f"episode {k + 1}/{episodes}  seed {seed}  return {episode_return:.2f}  length {length}  ({ending})",
+          flush=True)  # fmt: skip
+
+
+def _print_summary(returns: list[float], lengths: list[int]) -> None:
+    if returns:
+        import numpy as np
+
+        print(f"summary: {len(returns)} episodes, return mean {np.mean(returns):.2f} ± {np.std(returns):.2f} "
+              f"(min {np.min(returns):.2f}, max {np.max(returns):.2f}), length mean {np.mean(lengths):.1f}")  # fmt: skip
 
 
 def parse_seed(text: str) -> int:
@@ -159,6 +280,22 @@ def parse_seed(text: str) -> int:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """The checks that need no run: a bad argument fails at once, before anything loads."""
+    if args.scan:
+        if not args.config:
+            raise ConfigError("--scan needs ENV_OR_CONFIG: <env>:<variant> or a Gymnasium id, e.g. CartPole-v1")
+        clash = [name for name, given in (("--run-id", args.run_id), ("--checkpoint", args.checkpoint),
+                 ("--hub", args.hub), ("--random", args.random), ("--export", args.export),
+                 ("--record", args.record)) if given]  # fmt: skip
+        if clash:
+            raise ConfigError(f"--scan only reports on ENV_OR_CONFIG and plays nothing; drop {' and '.join(clash)}")
+    if args.export:
+        if args.record:
+            raise ConfigError("--export writes a video.mp4 per episode; drop --record")
+        if args.render == "human":
+            raise ConfigError("--export renders rgb_array frames for its videos, never a window; drop --render human")
+        out = Path(args.export)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise ConfigError(f"--export: {args.export} already exists and is not an empty folder; give a new one")
     if args.episodes < 1:
         raise ConfigError(f"--episodes: {args.episodes} must be >= 1")
     if args.fps is not None and args.fps < 1:
@@ -190,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         check_arguments(args)
-        return play(args)
+        if args.scan:
+            return scan(args)
+        return export(args) if args.export else play(args)
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ LAYERS = [
 LEVEL: dict[str, float] = {package: level for level, packages in enumerate(LAYERS) for package in packages}
 # Tools that read a finished run sit beside the CLIs: they may load policies (agents/) but never import the
 # trainer's wiring or its callbacks, and nothing in the framework imports them.
-TOOLS = {"inspector", "publishing", "sweeps"}
+TOOLS = {"gameplay", "inspector", "publishing", "sweeps"}
 LEVEL.update({tool: LEVEL["agents"] + 0.5 for tool in TOOLS})
 
 
