@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from utils.config_values import ConfigError, parse_number
+from utils.metric_names import VAL_METRICS
 
 METHODS = ("grid", "random", "bayes")
 GOALS = ("maximize", "minimize")
@@ -254,7 +255,15 @@ def _read_metric(metric: Any, problems: list[str]) -> tuple[str, str]:
     goal = metric.get("goal", "minimize")  # W&B's default
     if goal not in GOALS:
         problems.append(f"metric.goal: {goal!r} is not maximize or minimize")
-    return str(metric["name"]), str(goal)
+    name = str(metric["name"])
+    if not name.startswith(("train/", "val/")):
+        problems.append(
+            f"metric.name: {name!r} is not a metric training logs; use a column of a run's metrics.csv "
+            "(train/... or val/...), e.g. val/roll/ep_rew/best"
+        )
+    elif name.startswith(("val/roll/", "val/cnt/")) and name not in VAL_METRICS:
+        problems.append(f"metric.name: {name!r} is not an evaluation metric{_did_you_mean(name, VAL_METRICS)}")
+    return name, str(goal)
 
 
 def _read_command(raw: Mapping[str, Any], problems: list[str]) -> tuple[str, dict[str, Any], bool]:

@@ -11,16 +11,7 @@ import lightning as pl
 from agents.base import BaseAgent
 from utils.config import Config
 from utils.evaluation import EvalResult, eval_base_seed, evaluate_policy, evaluation_seeds
-
-# The val/ metrics every evaluation logs, in order (EvalResult.metrics, then the best mean and the count).
-VAL_METRICS = (
-    "val/roll/ep_rew/mean",
-    "val/roll/ep_rew/std",
-    "val/roll/ep_rew/min",
-    "val/roll/ep_len/mean",
-    "val/roll/ep_rew/best",
-    "val/cnt/evals",
-)
+from utils.metric_names import VAL_METRICS
 
 
 class EvaluationCallback(pl.Callback):

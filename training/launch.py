@@ -21,7 +21,7 @@ from agents.base import TrainingDiverged
 from loggers.console import ConsoleLogger
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
 from trainer_callbacks.eval_recording import VIDEO_METRICS, EvalRecordingCallback
-from trainer_callbacks.evaluation import VAL_METRICS, EvaluationCallback
+from trainer_callbacks.evaluation import EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
 from trainer_callbacks.stop_request import StopRequestCallback
 from trainer_callbacks.video_worker import VideoWorker
@@ -33,6 +33,7 @@ from utils.checkpoints import checkpoint_logs_enabled
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, check_can_render, reward_threshold
+from utils.metric_names import VAL_METRICS
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 from utils.precision import resolve_precision
 from utils.report import CURVE_FILE, write_report

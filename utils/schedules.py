@@ -9,6 +9,7 @@ fractions of ``max_timesteps``; values > 1 are absolute env steps.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ class Schedule:
         """Build a schedule from its YAML/JSON mapping, checking every key."""
         unknown = sorted(set(data) - set(SCHEDULE_KEYS), key=str)
         if unknown:
-            raise ScheduleError(f"unknown schedule key(s) {unknown}; allowed keys are {list(SCHEDULE_KEYS)}")
+            close = difflib.get_close_matches(str(unknown[0]), SCHEDULE_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ScheduleError(f"unknown schedule key(s) {unknown}; {hint}allowed keys are {list(SCHEDULE_KEYS)}")
         missing = [key for key in ("start", "end") if key not in data]
         if missing:
             raise ScheduleError(f"schedule is missing {missing}; write it as {{start: 0.001, end: 0.0}}")

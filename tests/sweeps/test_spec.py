@@ -80,7 +80,8 @@ def test_spec_mistake_is_one_error_line_exit_2_and_nothing_created(
 
 @pytest.mark.e2e
 def test_spec_with_several_mistakes_reports_each_on_its_own_line(tmp_path: Path, make_spec, save_spec, run_cli) -> None:
-    spec = make_spec({"n_epochs": 4, "policy_lr.start": LR_VALUES}, metric={"name": "x", "goal": "maximise"})
+    metric = {"name": "val/roll/ep_rew/best", "goal": "maximise"}
+    spec = make_spec({"n_epochs": 4, "policy_lr.start": LR_VALUES}, metric=metric)
     spec["paramters"] = {}
     path = save_spec(tmp_path / "spec.yaml", spec)
     done = run_cli(["scripts/sweep.py", str(path)], tmp_path / "runs")
@@ -225,6 +226,21 @@ def test_cli_set_values_join_the_command_sets_for_every_trial(tmp_path: Path, ma
     assert spec.overrides == {"eval_episodes": 2, "n_envs": 4, "batch_size": 64}
     settings = spec.base_settings()
     assert (settings["n_envs"], settings["batch_size"], settings["eval_episodes"]) == (4, 64, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("val/roll/ep_rew/bset", "did you mean 'val/roll/ep_rew/best'"),
+        ("episode_reward", "is not a metric training logs"),
+    ],
+)
+def test_a_metric_training_never_logs_is_refused_before_any_trial(name: str, fragment: str, make_spec) -> None:
+    spec = make_spec({"policy_lr.start": LR_VALUES}, metric={"name": name, "goal": "maximize"})
+    with pytest.raises(SweepSpecError) as caught:
+        parse_spec(spec)
+    assert len(caught.value.lines) == 1
+    assert f"metric.name: '{name}'" in caught.value.lines[0] and fragment in caught.value.lines[0]
 
 
 def test_invalid_yaml_is_one_line_naming_the_line_and_the_fix(tmp_path: Path) -> None:
