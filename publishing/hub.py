@@ -1,4 +1,5 @@
-"""The Hugging Face Hub boundary: the token, repo names, one-commit uploads with retries, and downloads.
+"""The Hugging Face Hub boundary: the token, repo names, one-commit uploads with retries, and downloads
+(models for ``run_publish.py``/``run_play.py --hub``, gameplay datasets for ``run_play.py --push-dataset/--playback``).
 
 Everything that talks to the Hub goes through ``huggingface_hub`` here; the rest of ``publishing/`` only
 reads runs and writes local files. The token comes from ``get_token()`` (``HF_TOKEN``, else what
@@ -71,17 +72,33 @@ class HubClient(Protocol):
     def create_commit(self, repo_id: str, operations: Iterable[CommitOperationAdd], *, commit_message: str) -> Any: ...
 
 
+class DatasetHubClient(HubClient, Protocol):
+    """The same calls on a dataset repo (``run_play.py --push-dataset``; tests pass a fake)."""
+
+    def create_repo(
+        self, repo_id: str, *, private: bool | None = None, exist_ok: bool = False, repo_type: str | None = None
+    ) -> Any: ...
+
+    def create_commit(
+        self,
+        repo_id: str,
+        operations: Iterable[CommitOperationAdd],
+        *,
+        commit_message: str,
+        repo_type: str | None = None,
+    ) -> Any: ...
+
+
 def hub_offline() -> bool:
     """Whether ``HF_HUB_OFFLINE`` was set when huggingface_hub was imported (it reads it once)."""
     return bool(huggingface_hub.constants.HF_HUB_OFFLINE)
 
 
-def connect() -> HubClient:
-    """An ``HfApi`` holding the user's token; a one-line error saying how to log in when there is none."""
+def connect(offline_fix: str = "write the folder with --dry-run DIR") -> HfApi:
+    """An ``HfApi`` holding the user's token; a one-line error saying how to log in when there is none
+    (``offline_fix``: what to do instead of uploading, said when ``HF_HUB_OFFLINE`` is set)."""
     if hub_offline():
-        raise HubError(
-            "HF_HUB_OFFLINE is set, so nothing can be uploaded; unset it, or write the folder with --dry-run DIR"
-        )
+        raise HubError(f"HF_HUB_OFFLINE is set, so nothing can be uploaded; unset it, or {offline_fix}")
     token = get_token()
     if not token:
         raise HubError(f"not logged in to the Hugging Face Hub; {LOGIN_HINT}")
@@ -112,19 +129,67 @@ def commit_folder(
         log=log,
         sleep=sleep,
     )
+
+    def commit(operations: list[CommitOperationAdd]) -> Any:
+        return client.create_commit(repo_id, operations, commit_message=message)
+
+    _commit_files(folder, files, repo_id, commit, "--repo", log, sleep)
+    return str(url)
+
+
+def commit_dataset(
+    client: DatasetHubClient,
+    folder: Path,
+    repo_id: str,
+    *,
+    message: str,
+    option: str = "--push-dataset",
+    log: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Create the dataset repo ``repo_id`` if it does not exist and upload ``folder`` (subfolders too) in one
+    commit; its URL. ``option`` is the flag that named the repo, for the one-line errors."""
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    url = with_retries(
+        f"creating dataset {repo_id}",
+        lambda: client.create_repo(repo_id, exist_ok=True, repo_type="dataset"),
+        option=option,
+        log=log,
+        sleep=sleep,
+    )
+
+    def commit(operations: list[CommitOperationAdd]) -> Any:
+        return client.create_commit(repo_id, operations, commit_message=message, repo_type="dataset")
+
+    _commit_files(folder, files, repo_id, commit, option, log, sleep)
+    return str(url)
+
+
+def _commit_files(
+    folder: Path,
+    files: list[Path],
+    repo_id: str,
+    commit: Callable[[list[CommitOperationAdd]], Any],
+    option: str,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> None:
+    """``files`` (paths in the repo relative to ``folder``) in one ``commit``, retried; logs the commit's URL."""
     size = sum(path.stat().st_size for path in files)
     log(f"uploading {len(files)} files ({size / 1e6:.1f} MB) to {repo_id} in one commit")
 
-    def commit() -> Any:
+    def attempt() -> Any:
         # fresh operations each attempt: an operation keeps the upload state of the attempt that used it
-        operations = [CommitOperationAdd(path_in_repo=path.name, path_or_fileobj=str(path)) for path in files]
-        return client.create_commit(repo_id, operations, commit_message=message)
+        operations = [
+            CommitOperationAdd(path_in_repo=path.relative_to(folder).as_posix(), path_or_fileobj=str(path))
+            for path in files
+        ]
+        return commit(operations)
 
-    info = with_retries(f"committing to {repo_id}", commit, log=log, sleep=sleep)
+    info = with_retries(f"committing to {repo_id}", attempt, option=option, log=log, sleep=sleep)
     commit_url = getattr(info, "commit_url", None)
     if commit_url:
         log(f"commit: {commit_url}")
-    return str(url)
 
 
 def with_retries(
@@ -132,10 +197,12 @@ def with_retries(
     call: Callable[[], T],
     *,
     attempts: int | None = None,
+    option: str = "--repo",
     log: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """``call()``, retried with exponential backoff on timeouts, 5xx and 429; Hub errors become one line."""
+    """``call()``, retried with exponential backoff on timeouts, 5xx and 429; Hub errors become one line
+    (``option``: the flag that named the repo, which the line tells the user to check)."""
     attempts = attempts or ATTEMPTS
     for attempt in range(1, attempts + 1):
         try:
@@ -144,7 +211,7 @@ def with_retries(
             if not isinstance(error, HUB_ERRORS):
                 raise  # a bug, not the Hub: keep the traceback
             if not _transient(error) or attempt == attempts:
-                raise _for_people(what, error, attempt) from error
+                raise _for_people(what, error, attempt, option) from error
             delay = _delay(error, attempt)
             log(f"{what}: {_describe(error)}; retrying in {delay:.0f} s (attempt {attempt + 1} of {attempts})")
             sleep(delay)
@@ -186,7 +253,7 @@ def _describe(error: Exception) -> str:
     return scrub(f"{type(error).__name__}{': ' + first_line if first_line else ''}")
 
 
-def _for_people(what: str, error: Exception, attempts: int) -> Exception:
+def _for_people(what: str, error: Exception, attempts: int, option: str = "--repo") -> Exception:
     """The one-line error for a Hub failure: HubError when the user can fix it, HubUnavailable otherwise."""
     if isinstance(error, OfflineModeIsEnabled):
         return HubError(f"HF_HUB_OFFLINE is set, so {what} is impossible; unset it, or use --dry-run DIR")
@@ -196,10 +263,10 @@ def _for_people(what: str, error: Exception, attempts: int) -> Exception:
     if status == 403:
         return HubError(
             f"the token may not do that ({_describe(error)}) while {what}; use a token with write access "
-            "(hf auth login), or publish under your own user with --repo YOURNAME/NAME"
+            f"(hf auth login), or publish under your own user with {option} YOURNAME/NAME"
         )
     if isinstance(error, RepositoryNotFoundError) or status == 404:
-        return HubError(f"the Hub found no such repo while {what} ({_describe(error)}); check --repo")
+        return HubError(f"the Hub found no such repo while {what} ({_describe(error)}); check {option}")
     if _transient(error):
         return HubUnavailable(
             f"the Hub did not answer while {what} ({_describe(error)}, {attempts} attempts); "
@@ -237,13 +304,44 @@ def download_model(repo_id: str, revision: str | None = None) -> HubModel:
     """
     check_repo_id(repo_id, "--hub")
     wanted = revision or "main"
+    path = _snapshot(repo_id, revision, [*MODEL_FILES, RESULTS_FILE], "model")
+    missing = [name for name in MODEL_FILES if not (path / name).is_file()]
+    if missing:
+        raise HubError(
+            f"{repo_id} ({wanted}) has no {', '.join(missing)}: it is not a model published with run_publish.py "
+            "(pickled models, such as Stable-Baselines3 .zip or torch .pt files, are never loaded)"
+        )
     try:
-        path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=[*MODEL_FILES, RESULTS_FILE]))
+        verify_checkpoint(path, with_optimizer=False)
+    except CheckpointError as error:
+        reason = str(error).removeprefix(f"checkpoint {path.name}: ")
+        raise HubError(f"{repo_id} ({wanted}, commit {path.name[:8]}): {reason}; nothing was loaded") from None
+    return HubModel(repo_id, wanted, path, _read_results(path))
+
+
+def download_dataset(repo_id: str, patterns: list[str], revision: str | None = None) -> Path:
+    """Download (or, with ``HF_HUB_OFFLINE=1``, find in the cache) the files of a dataset repo that match
+    ``patterns``; the snapshot folder. The caller checks what it holds."""
+    return _snapshot(repo_id, revision, patterns, "dataset")
+
+
+def _snapshot(repo_id: str, revision: str | None, patterns: list[str], repo_type: str) -> Path:
+    """``snapshot_download`` of a model or dataset repo; its failures as one-line ``HubError``s."""
+    wanted = revision or "main"
+    try:
+        path = Path(
+            snapshot_download(
+                repo_id,
+                repo_type=None if repo_type == "model" else repo_type,
+                revision=revision,
+                allow_patterns=patterns,
+            )
+        )
     except RevisionNotFoundError:
         raise HubError(f"{repo_id} has no revision {wanted!r}; give a branch, tag or commit of it") from None
     except RepositoryNotFoundError:
         raise HubError(
-            f"no model {repo_id} on the Hugging Face Hub (if it is private or gated: {LOGIN_HINT})"
+            f"no {repo_type} {repo_id} on the Hugging Face Hub (if it is private or gated: {LOGIN_HINT})"
         ) from None
     except IncompleteSnapshotError:
         raise HubError(
@@ -261,18 +359,7 @@ def download_model(repo_id: str, revision: str | None = None) -> HubModel:
         if isinstance(error, HfHubHTTPError) and _status(error) == 401:
             raise HubError(f"the Hugging Face Hub rejected the token (401) for {repo_id}; {LOGIN_HINT}") from None
         raise HubError(f"cannot download {repo_id} ({_describe(error)})") from None
-    missing = [name for name in MODEL_FILES if not (path / name).is_file()]
-    if missing:
-        raise HubError(
-            f"{repo_id} ({wanted}) has no {', '.join(missing)}: it is not a model published with run_publish.py "
-            "(pickled models, such as Stable-Baselines3 .zip or torch .pt files, are never loaded)"
-        )
-    try:
-        verify_checkpoint(path, with_optimizer=False)
-    except CheckpointError as error:
-        reason = str(error).removeprefix(f"checkpoint {path.name}: ")
-        raise HubError(f"{repo_id} ({wanted}, commit {path.name[:8]}): {reason}; nothing was loaded") from None
-    return HubModel(repo_id, wanted, path, _read_results(path))
+    return path
 
 
 def _read_results(path: Path) -> dict[str, Any] | None:
