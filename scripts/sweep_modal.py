@@ -340,15 +340,9 @@ def fetch(args: argparse.Namespace) -> int:
 
 def print_summary(state: SweepState) -> int:
     """Where the results are; 0 when a trial succeeded."""
-    finished = sum(1 for t in state.trials if t.finished)
-    failed = sum(1 for t in state.trials if t.status == "failed")
-    print(f"sweep {state.sweep_id}: {finished} of {state.count} trials finished ({failed} failed)")
-    best = state.best()
-    if best is not None:
-        print(f"best: trial {best.trial}, {state.metric} = {best.metric:g}, run {best.run_id}")
-        print(f"best config: {state.path / 'best.yaml'}  (train it: python train.py {state.path / 'best.yaml'})")
-    print(f"trials: {state.path / 'trials.csv'}")
-    return EXIT_OK if best is not None else EXIT_FAILED
+    for line in state.summary_lines():
+        print(line)
+    return EXIT_OK if state.best() is not None else EXIT_FAILED
 
 
 if __name__ == "__main__":

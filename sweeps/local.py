@@ -172,16 +172,8 @@ def _best_text(state: SweepState) -> str:
 def print_summary(outcome: SweepOutcome, runs: Path, out: Callable[[str], None] = print) -> None:
     """Where the results are and what to do next."""
     state = outcome.state
+    for line in state.summary_lines():
+        out(line)
     finished = sum(1 for t in state.trials if t.finished)
-    failed = sum(1 for t in state.trials if t.status == "failed")
-    out(f"sweep {state.sweep_id}: {finished} of {state.count} trials finished ({failed} failed)")
-    best = state.best()
-    if best is not None:
-        out(f"best: trial {best.trial}, {state.metric} = {best.metric:g}, run {best.run_id}")
-        out(f"best config: {state.path / 'best.yaml'}  (train it: python train.py {state.path / 'best.yaml'})")
-    out(f"trials: {state.path / 'trials.csv'}")
     if outcome.stop_signal is not None or (finished < state.count and any(not t.finished for t in state.trials)):
-        print(
-            f"stopped; continue it with: python scripts/sweep.py --resume {state.sweep_id}",
-            file=sys.stderr,
-        )
+        print(f"stopped; continue it with: python scripts/sweep.py --resume {state.sweep_id}", file=sys.stderr)

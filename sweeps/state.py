@@ -73,6 +73,19 @@ class SweepState:
                     best = trial
         return best
 
+    def summary_lines(self) -> list[str]:
+        """Where the results are: trials finished, the best trial and its config, the trials table."""
+        finished = sum(1 for t in self.trials if t.finished)
+        failed = sum(1 for t in self.trials if t.status == "failed")
+        lines = [f"sweep {self.sweep_id}: {finished} of {self.count} trials finished ({failed} failed)"]
+        best = self.best()
+        if best is not None:
+            best_yaml = self.path / "best.yaml"
+            lines.append(f"best: trial {best.trial}, {self.metric} = {best.metric:g}, run {best.run_id}")
+            lines.append(f"best config: {best_yaml}  (train it: python train.py {best_yaml})")
+        lines.append(f"trials: {self.path / TRIALS_FILE}")
+        return lines
+
     def save(self) -> None:
         """Write ``sweep.json`` and ``trials.csv`` (each atomically)."""
         data = {

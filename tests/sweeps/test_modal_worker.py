@@ -11,11 +11,11 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_volume import FakeVolume
 
 from sweeps.modal_fetch import fetch_sweep
 from sweeps.modal_jobs import WorkerJob, call_timeout, plan_jobs
@@ -45,33 +45,6 @@ def tiny_job(sweep_id: str, params: dict[str, object], **extra: object) -> Worke
         sweep_id=sweep_id, worker=0, backend="local", config_id="CartPole-v1:ppo", metric=METRIC, goal="maximize",
         method="grid", total=1, spec_text="# spec\n", overrides={**TINY, **extra}, trials=[{"trial": 0, "params": params}],
     )  # fmt: skip
-
-
-@dataclass
-class Entry:
-    """A ``modal.volume.FileEntry``: path relative to the volume root, type 1 file / 2 directory / 3 symlink."""
-
-    path: str
-    type: int
-    size: int
-
-
-class FakeVolume:
-    """``listdir``/``read_file`` of a ``modal.Volume``, over a local folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def listdir(self, path: str, *, recursive: bool = False) -> list[Entry]:
-        top = self.root / path
-        found = sorted(top.rglob("*")) if top.is_dir() else []
-        kind = lambda p: 3 if p.is_symlink() else 2 if p.is_dir() else 1  # noqa: E731
-        return [Entry(p.relative_to(self.root).as_posix(), kind(p), p.lstat().st_size) for p in found]
-
-    def read_file(self, path: str) -> Iterator[bytes]:
-        data = (self.root / path).read_bytes()
-        yield data[: len(data) // 2]
-        yield data[len(data) // 2 :]
 
 
 def test_app_module_imports_without_network_or_token(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import modal
 import modal.config
 import pytest
+from fake_volume import FakeVolume
 
 from sweeps import modal_app, wandb_backend
 
@@ -211,30 +212,6 @@ def test_spec_problems_are_listed_before_anything_is_created(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) >= 2 and all(line.startswith("error: ") for line in lines)
     assert not fake.jobs and not (runs_dir / "sweeps").exists()
-
-
-@dataclass
-class Entry:
-    """A ``modal.volume.FileEntry`` (type 1: file, 2: directory, 3: symlink)."""
-
-    path: str
-    type: int
-    size: int
-
-
-class FakeVolume:
-    """``modal.Volume.from_name(...)`` over a local folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def listdir(self, path: str, *, recursive: bool = False) -> list[Entry]:
-        top = self.root / path
-        found = sorted(top.rglob("*")) if top.is_dir() else []
-        return [Entry(p.relative_to(self.root).as_posix(), 2 if p.is_dir() else 1, p.stat().st_size) for p in found]
-
-    def read_file(self, path: str) -> Iterator[bytes]:
-        yield (self.root / path).read_bytes()
 
 
 def test_fetch_copies_the_sweep_from_the_volume(
