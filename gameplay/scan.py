@@ -2,7 +2,8 @@
 recorded, action meanings, reward threshold, time limit, vectorization modes, and whether it can be exported.
 
 ``scan_env(env)`` reads a built env (and its registered spec); ``scan_config(config)`` builds the env the way a
-shipped config does (``utils/envs.build_env``) and reports what that config can use.
+shipped config does (``utils/envs.build_env``) and reports what that config can use; ``scan_target(text)`` is
+either, for ``run_play.py --scan ENV_OR_CONFIG``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gameplay.plain_env import make_plain_env, names_a_config
 from gameplay.space_layout import UnsupportedSpaceError, check_space
 from inspector.labels import action_labels
-from utils.config import Config
+from utils.config import Config, load_config
+from utils.config_files import split_config_id
 from utils.config_values import ConfigError
 from utils.envs import build_env, is_retro, resolve_vectorization, reward_threshold
 
@@ -135,6 +138,18 @@ def scan_config(config: Config) -> EnvSummary:
         vector.close()
     modes = config_vectorization_modes(config)
     return dataclasses.replace(summary, reward_threshold=reward_threshold(config), vectorization_modes=modes)
+
+
+def scan_target(target: str) -> EnvSummary:
+    """ENV_OR_CONFIG's summary (``run_play.py --scan``): a config's env as it builds it for evaluation, or a plain
+    Gymnasium id's env as ``gymnasium.make`` builds it."""
+    if names_a_config(target):
+        return scan_config(load_config(*split_config_id(target)))
+    env = make_plain_env(target)
+    try:
+        return scan_env(env, target)
+    finally:
+        env.close()
 
 
 def config_vectorization_modes(config: Config) -> tuple[str, ...]:
