@@ -10,13 +10,16 @@ import sys
 from typing import Any
 
 
-def start_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
+def start_context(
+    renders: bool = True,
+) -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
     """``fork`` on Linux: the child starts at once with the trainer's imports (torch, gymnasium) already loaded,
-    instead of spending seconds of CPU importing them again while training runs. ``spawn`` elsewhere, and also
-    when this process already runs a native library's threads that a child could use: OpenCV's thread pool (a
-    forked child's first ``cv2.setNumThreads`` waits forever on pool threads the fork did not copy) or SDL
-    (pygame). A plain ``train.py`` starts its children before any env, so it forks."""
-    if sys.platform.startswith("linux") and not native_threads_started():
+    instead of spending seconds of CPU importing them again while training runs. ``spawn`` elsewhere, and also,
+    for a child that ``renders`` (the video worker), when this process already runs a native library's threads
+    that the child would use: OpenCV's thread pool (a forked child's first ``cv2.setNumThreads`` waits forever
+    on pool threads the fork did not copy) or SDL (pygame). A plain ``train.py`` starts its children before any
+    env, so it forks; the W&B process, which renders nothing, always forks on Linux."""
+    if sys.platform.startswith("linux") and not (renders and native_threads_started()):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 

@@ -274,7 +274,7 @@ class WandbWorker:
     """The trainer's end of the W&B process: send messages, read events, close."""
 
     def __init__(self) -> None:
-        self._context = start_context()
+        self._context = start_context(renders=False)
         self.requests: multiprocessing.Queue = self._context.Queue()
         self.events: multiprocessing.Queue = self._context.Queue()
         self.process: multiprocessing.process.BaseProcess | None = None
