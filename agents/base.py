@@ -11,13 +11,14 @@ import time
 from collections.abc import Iterator
 
 import gymnasium as gym
-import lightning as pl
 import numpy as np
 import torch
 
 from agents.networks.policies import build_policy
+from agents.speed.eager_optimizer import eager_optimizer_functions, eager_step
 from agents.speed.flat_params import FlatParameters, flatten_optimizer_state
 from utils.config import Config
+from utils.lean_lightning import pl
 from utils.normalization import ObsNormalizer, RewardNormalizer
 from utils.returns import explained_variance
 from utils.rollouts import Rollout, RolloutCollector
@@ -66,6 +67,7 @@ def masked_standardize(values: torch.Tensor, weights: torch.Tensor) -> torch.Ten
 
 def build_optimizer(config: Config, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
     """The optimizer named by ``config.optimizer``."""
+    eager_optimizer_functions()  # no torch._dynamo import at the first call (agents/speed/eager_optimizer.py)
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=config.weight_decay)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
@@ -210,7 +212,7 @@ class BaseAgent(pl.LightningModule):
                 for minibatch in (batch, *self.extra_minibatches()):
                     stats = self.compute_gradients(minibatch)
                     grad_norm = self.flat_params.clip_grad_norm(config.max_grad_norm)
-                    optimizer.step()
+                    eager_step(optimizer)
                     if "off_policy" not in minibatch:
                         on_policy = stats
                         names = [*stats, "grad_norm"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import lightning as pl
 import numpy as np
 import torch
 
@@ -14,6 +13,7 @@ from trainer_callbacks.evaluation import EvaluationCallback
 from utils.checkpoint_names import alias_target, checkpoint_name
 from utils.checkpoints import CheckpointData, CheckpointError, point_alias, prune_checkpoints, write_checkpoint
 from utils.env_state import can_snapshot, capture_env_state, restore_env_state
+from utils.lean_lightning import pl
 from utils.policy_spec import policy_spec
 from utils.runs import RunDir
 

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import lightning as pl
-
 from agents.base import BaseAgent
 from trainer_callbacks.checkpointing import checkpoint_spec
 from trainer_callbacks.video_worker import VideoWorker
@@ -26,6 +24,7 @@ from utils.checkpoints import write_checkpoint
 from utils.config import Config
 from utils.episode_log import EpisodeTelemetry
 from utils.evaluation import EvalResult
+from utils.lean_lightning import pl
 from utils.runs import RunDir
 
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
-import lightning as pl
 
 from agents.base import BaseAgent
 from utils.config import Config
 from utils.evaluation import EvalResult, eval_base_seed, evaluate_policy, evaluation_seeds
+from utils.lean_lightning import pl
 from utils.metric_names import VAL_METRICS
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import lightning as pl
-
 from agents.base import BaseAgent
 from loggers.console import ConsoleLogger
 from utils.atomic_files import naming_file
+from utils.lean_lightning import pl
 from utils.metrics_csv import CsvMetricsLogger
 
 

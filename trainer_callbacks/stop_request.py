@@ -12,7 +12,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-import lightning as pl
+from utils.lean_lightning import pl
 
 SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 # What signal.signal takes and returns: a function, SIG_DFL / SIG_IGN, or None (a handler not set from Python).

@@ -20,12 +20,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import lightning as pl
-
 from agents.base import BaseAgent
 from trainer_callbacks.wandb_worker import WandbWorker, read_progress
 from utils.checkpoint_names import alias_target, checkpoint_progress
 from utils.config import Config
+from utils.lean_lightning import pl
 from utils.runs import RunDir
 from utils.wandb_mode import wandb_project
 

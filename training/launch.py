@@ -12,7 +12,6 @@ import warnings
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 
-import lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
@@ -33,6 +32,7 @@ from utils.checkpoints import checkpoint_logs_enabled
 from utils.config import Config
 from utils.config_values import ConfigError
 from utils.envs import build_env, check_can_render, reward_threshold
+from utils.lean_lightning import pl
 from utils.metric_names import VAL_METRICS
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
 from utils.precision import resolve_precision
