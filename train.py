@@ -200,17 +200,23 @@ def run_training(args: argparse.Namespace) -> int:
             plan.config = config
         print("debugger attached: n_envs=1, sync vectorization, batch_size adjusted", file=sys.stderr)
 
+    from trainer_callbacks.curve_worker import CurveWorker
     from utils.wandb_mode import resolve_wandb_mode
 
+    curve_worker = CurveWorker()  # imports matplotlib in a child process while this one imports torch
     wandb_worker = None
     if resolve_wandb_mode(config.wandb) != "off":  # online without credentials: one error line, nothing written
         from trainer_callbacks.wandb_worker import WandbWorker
 
         wandb_worker = WandbWorker()
         wandb_worker.start()  # imports wandb in a child process while this one imports torch
-    from training.launch import train  # builds the envs before it creates the run directory
+    curve_worker.start()
+    try:
+        from training.launch import train  # builds the envs before it creates the run directory
 
-    result = train(config, quiet=args.quiet, resume=plan, wandb_worker=wandb_worker)
+        result = train(config, quiet=args.quiet, resume=plan, wandb_worker=wandb_worker, curve_worker=curve_worker)
+    finally:
+        curve_worker.close()  # also when a signal lands before train() starts
     print(f"run directory: {result.run.path}")
     if result.diverged:
         print(f"error: {result.diverged}; 'best' and the last finite 'last' are kept (see report.md)", file=sys.stderr)

@@ -5,7 +5,9 @@
 
 Workloads: (a) CartPole-v1 PPO, zoo hyperparameters, exactly 1e5 steps, then 20 deterministic eval episodes;
 (b) CartPole-v1 time to solve (first 20-episode deterministic eval >= 475, eval every 10k steps, budget 1e5);
-(c) ALE Pong rgb throughput (Nature CNN, 8 envs, n_steps 128, batch 256, 4 epochs) over --pong-steps steps.
+(c) ALE Pong rgb throughput (Nature CNN, 8 envs, n_steps 128, batch 256, 4 epochs) over --pong-steps steps;
+(d) LunarLander-v3 time to solve (first 20-episode deterministic eval >= 200, eval every 25k steps, budget 1e6):
+our shipped LunarLander-v3:ppo against SB3 with the rl-baselines3-zoo PPO hyperparameters.
 
 Each run is a fresh subprocess; the two sides alternate A B A B. Wall time is the whole subprocess, peak
 memory is the child's ru_maxrss (os.wait4), steps/s is measured inside the run (ours: metrics.csv
@@ -33,8 +35,24 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 CARTPOLE_STEPS = 100_000
-SOLVE_THRESHOLD = 475.0
-WORKLOADS = ("a", "b", "c")
+WORKLOADS = ("a", "b", "c", "d")
+
+
+@dataclass(frozen=True)
+class SolveTask:
+    """A time-to-solve workload: the env, the eval mean that counts as solved, how often both sides evaluate
+    (20 deterministic episodes each time) and the step budget."""
+
+    env_id: str
+    threshold: float
+    eval_every: int
+    budget: int
+
+
+SOLVE_TASKS = {
+    "b": SolveTask("CartPole-v1", 475.0, 10_000, CARTPOLE_STEPS),
+    "d": SolveTask("LunarLander-v3", 200.0, 25_000, 1_000_000),
+}
 
 
 @dataclass
@@ -84,6 +102,8 @@ def run_ours(workload: str, seed: int, pong_steps: int, overrides: Sequence[str]
         args += ["--set", "early_stop=false", "--set", "eval_freq=0"]
     elif workload == "b":
         args = ["CartPole-v1:ppo", *args]
+    elif workload == "d":
+        args = ["LunarLander-v3:ppo", *args]
     else:
         args = ["ALE-Pong-v5:ppo", *args, "--max-timesteps", str(pong_steps)]
         args += ["--set", "eval_freq=0", "--set", "eval_episodes=1", "--set", "max_episode_steps=2000"]
@@ -99,8 +119,8 @@ def run_ours(workload: str, seed: int, pong_steps: int, overrides: Sequence[str]
     last = train_rows[-1]
     eval_mean = evals[-1]["val/roll/ep_rew/mean"] if evals else float("nan")
     result = RunResult(wall, last["train/cnt/timesteps"], last["train/time/sps"], rss, eval_mean)
-    if workload == "b":
-        solves = [r for r in evals if r["val/roll/ep_rew/mean"] >= SOLVE_THRESHOLD]
+    if workload in SOLVE_TASKS:
+        solves = [r for r in evals if r["val/roll/ep_rew/mean"] >= SOLVE_TASKS[workload].threshold]
         result.solved = bool(solves)
         result.steps = _eval_steps(rows, solves[0]) if solves else last["train/cnt/timesteps"]
         result.eval_mean = solves[0]["val/roll/ep_rew/mean"] if solves else eval_mean
@@ -138,6 +158,14 @@ def sb3_child(workload: str, seed: int, pong_steps: int) -> None:
     if workload == "c":
         model = _sb3_pong(seed)
         steps = pong_steps
+    elif workload == "d":
+        # rl-baselines3-zoo's hyperparams/ppo.yml for LunarLander-v3 (policy: MlpPolicy, SB3's 64x64 tanh)
+        env = make_vec_env("LunarLander-v3", n_envs=16, seed=seed)
+        model = PPO(
+            "MlpPolicy", env, n_steps=1024, batch_size=64, n_epochs=4, gamma=0.999, gae_lambda=0.98,
+            ent_coef=0.01, device="cpu", seed=seed, verbose=0,
+        )  # fmt: skip
+        steps = SOLVE_TASKS["d"].budget
     else:
         env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
         model = PPO(
@@ -147,14 +175,16 @@ def sb3_child(workload: str, seed: int, pong_steps: int) -> None:
             device="cpu", seed=seed, verbose=0,
         )  # fmt: skip
         steps = CARTPOLE_STEPS
-    eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=seed + 1000) if workload != "c" else None
+    env_id = SOLVE_TASKS["d"].env_id if workload == "d" else "CartPole-v1"
+    eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 1000) if workload != "c" else None
     callback = None
-    if workload == "b":
+    if workload in SOLVE_TASKS:
         from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnRewardThreshold
 
-        stop = StopTrainingOnRewardThreshold(reward_threshold=SOLVE_THRESHOLD, verbose=0)
+        task = SOLVE_TASKS[workload]
+        stop = StopTrainingOnRewardThreshold(reward_threshold=task.threshold, verbose=0)
         callback = EvalCallback(
-            eval_env, eval_freq=10_000 // 8, n_eval_episodes=20, deterministic=True,
+            eval_env, eval_freq=task.eval_every // model.n_envs, n_eval_episodes=20, deterministic=True,
             callback_on_new_best=stop, verbose=0,
         )  # fmt: skip
     started = time.perf_counter()
@@ -166,10 +196,10 @@ def sb3_child(workload: str, seed: int, pong_steps: int) -> None:
 
         mean, _ = evaluate_policy(model, eval_env, n_eval_episodes=20, deterministic=True)
         result["eval_mean"] = float(mean)
-    elif workload == "b":
+    elif workload in SOLVE_TASKS:
         assert callback is not None
         result["eval_mean"] = float(callback.best_mean_reward)
-        result["solved"] = callback.best_mean_reward >= SOLVE_THRESHOLD
+        result["solved"] = callback.best_mean_reward >= SOLVE_TASKS[workload].threshold
     else:
         result["eval_mean"] = float("nan")
     print(json.dumps(result))
@@ -199,8 +229,8 @@ def ratio(ours: float, theirs: float) -> float:
 
 
 def solved_cell(workload: str, result: RunResult) -> str:
-    """The 'solved' column: only workload b has a solve criterion."""
-    if workload != "b":
+    """The 'solved' column: only the time-to-solve workloads (b, d) have a solve criterion."""
+    if workload not in SOLVE_TASKS:
         return "-"
     return "yes" if result.solved else "no"
 
@@ -208,7 +238,7 @@ def solved_cell(workload: str, result: RunResult) -> str:
 def print_workload(name: str, pairs: list[tuple[int, RunResult, RunResult]]) -> None:
     """Print the per-pair table and the medians of the ratios for one workload."""
     print(f"\n## workload {name}  (ratio = ours / SB3)")
-    steps_label = "steps at solve" if name == "b" else "steps"
+    steps_label = "steps at solve" if name in SOLVE_TASKS else "steps"
     print(f"| seed | side | wall s | {steps_label} | steps/s | peak RSS MiB | eval mean | solved |")
     print("|---|---|---|---|---|---|---|---|")
     ratios: dict[str, list[float]] = {"wall": [], "steps/s": [], "peak RSS": [], "eval mean": [], steps_label: []}
@@ -239,7 +269,7 @@ def print_workload(name: str, pairs: list[tuple[int, RunResult, RunResult]]) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all", help="a, b, c or all")
+    parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all", help="a, b, c, d or all")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (A/B pairs) per workload")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first pair; pair i uses seed + i")
     parser.add_argument("--pong-steps", type=int, default=8192, help="env steps for workload c")

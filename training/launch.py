@@ -19,6 +19,7 @@ from agents import agent_class
 from agents.base import TrainingDiverged
 from loggers.console import ConsoleLogger
 from trainer_callbacks.checkpointing import CheckpointCallback, restore_agent, save_agent_checkpoint
+from trainer_callbacks.curve_worker import CurveWorker
 from trainer_callbacks.eval_recording import VIDEO_METRICS, EvalRecordingCallback
 from trainer_callbacks.evaluation import EvaluationCallback
 from trainer_callbacks.metrics_logging import MetricsLoggingCallback
@@ -101,15 +102,23 @@ def intra_op_threads(config: Config) -> int:
 
 
 def train(
-    config: Config, quiet: bool = False, resume: ResumePlan | None = None, wandb_worker: WandbWorker | None = None
+    config: Config,
+    quiet: bool = False,
+    resume: ResumePlan | None = None,
+    wandb_worker: WandbWorker | None = None,
+    curve_worker: CurveWorker | None = None,
 ) -> TrainingResult:
     """Train ``config`` into a new run directory (or continue ``resume``) and write its report.
 
     A resumed run must already be locked by this process (``utils.run_lock.lock_run``); a new run is
     locked as it is created. Either lock is released when this returns. ``wandb_worker``: a W&B process
     started early (train.py starts it before importing torch); one is started here when W&B is on.
+    ``curve_worker``: the process that draws the learning curve, likewise started here when not given.
     """
     worker = None
+    if curve_worker is None:
+        curve_worker = CurveWorker()
+        curve_worker.start()
     run: list[RunDir] = [resume.run] if resume is not None else []
     try:
         wandb_mode = resolve_wandb_mode(config.wandb)  # online without credentials: ConfigError before any write
@@ -131,8 +140,11 @@ def train(
         if worker is not None:
             worker.start()  # before envs and threads exist: the worker is forked from this process on Linux
         with ExitStack() as stack:  # envs and the session log close even when setup fails
-            return _train(config, quiet, resume, accelerator, worker, run, stack, wandb_worker, wandb_mode)
+            return _train(
+                config, quiet, resume, accelerator, worker, run, stack, wandb_worker, wandb_mode, curve_worker
+            )
     finally:
+        curve_worker.close()
         if worker is not None:
             worker.close()
         if wandb_worker is not None:
@@ -151,6 +163,7 @@ def _train(
     stack: ExitStack,
     wandb_worker: WandbWorker | None = None,
     wandb_mode: str = "off",
+    curve_worker: CurveWorker | None = None,
 ) -> TrainingResult:
     check_runs_root()
     train_env = stack.enter_context(closing(build_env(config, "train")))
@@ -274,7 +287,8 @@ def _train(
     if wandb_callback is not None:
         wandb_callback.wait_started(timeout=1.0 if stopper.signum == signal.SIGTERM else STARTUP_WAIT_S)
         summary.update(wandb_callback.summary_fields())
-    report = write_report(run.path, title, config.to_dict(), summary)  # while the last videos encode
+    draw = curve_worker.draw if curve_worker is not None else None
+    report = write_report(run.path, title, config.to_dict(), summary, draw)  # while the last videos encode
     if wandb_callback is not None:
         wandb_callback.send_results([report, run.path / CURVE_FILE], model_checkpoints(run, config))
     if recorder.worker is not None and recorder.worker.pending and stopper.signum != signal.SIGTERM:

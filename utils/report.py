@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from loggers.metrics_rules import MetricsRules
 from utils.atomic_files import write_atomic, write_text_atomic
@@ -34,6 +35,7 @@ CONFIG_FIELDS = (
     "normalize_advantages",
     "seed",
 )
+CurveDrawer = Callable[[Path, list[dict[str, float]], Any], None]  # (path, metrics rows, reward threshold)
 # Summary keys about W&B (trainer_callbacks/wandb_logging.py), shown as one "W&B" row.
 WANDB_KEYS = ("wandb_id", "wandb_url", "wandb_sync", "wandb_workspace", "wandb_error")
 # Metrics summarised in the report; True marks those where the maximum is the "best" value.
@@ -52,12 +54,15 @@ MAIN_METRICS: dict[str, bool] = {
 }
 
 
-def write_report(run_dir: Path, title: str, config: dict, summary: dict[str, float | str]) -> Path:
-    """Write learning_curve.png and report.md into `run_dir` (both atomically); returns the report path."""
+def write_report(
+    run_dir: Path, title: str, config: dict, summary: dict[str, float | str], draw_curve: CurveDrawer | None = None
+) -> Path:
+    """Write learning_curve.png and report.md into `run_dir` (both atomically); returns the report path.
+    ``draw_curve``: what draws the curve (``write_learning_curve`` unless given; the trainer's curve process)."""
     run_dir = Path(run_dir)
     rows = read_metrics_csv(run_dir / "metrics.csv")
     rules = MetricsRules.load()
-    write_learning_curve(run_dir / CURVE_FILE, rows, summary.get("reward_threshold"))
+    (draw_curve or write_learning_curve)(run_dir / CURVE_FILE, rows, summary.get("reward_threshold"))
     lines = [f"# {title}", ""]
     lines += [
         "## Summary",
@@ -85,6 +90,12 @@ def curve_points(rows: list[dict[str, float]], metric: str) -> tuple[list[float]
             xs.append(last_step)
             ys.append(value)
     return xs, ys
+
+
+def preload_plotting() -> None:
+    """Import what ``write_learning_curve`` uses (the curve process does this while training runs)."""
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure  # noqa: F401
 
 
 def write_learning_curve(path: Path, rows: list[dict[str, float]], threshold: float | str | None) -> None:

@@ -19,6 +19,8 @@ autograd. ``tests/test_ppo_fused.py`` checks the gradients against autograd's fo
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch.nn import functional
 
@@ -80,7 +82,8 @@ class FusedPPOGradients:
     def __call__(
         self, batch: dict[str, torch.Tensor], clip_range: float, vf_coef: float, ent_coef: float
     ) -> dict[str, torch.Tensor]:
-        """PPO's loss statistics for ``batch``; every actor and critic parameter's ``.grad`` is overwritten."""
+        """PPO's loss statistics for ``batch``; every actor and critic parameter's ``.grad`` is overwritten in
+        place (the views ``FlatParameters`` attached)."""
         weights = mean_weights(batch["weights"])
         features = self.policy.encode(batch["obs"])
         raw_logits, actor_inputs = tanh_mlp_forward(features, self.actor_weights, self.actor_biases)
@@ -113,9 +116,9 @@ class FusedPPOGradients:
             logits_grad.add_(probs * (log_probs + entropy.unsqueeze(-1)) * (ent_coef * weights).unsqueeze(-1))
         if self.head.masked:
             logits_grad.masked_fill_(~self.head.allowed, 0.0)
-        self._write_grads(self.actor, tanh_mlp_backward(logits_grad, actor_inputs, self.actor_weights))
+        tanh_mlp_backward(logits_grad, actor_inputs, self.actor_weights, self._grad_views(self.actor))
         value_grad = value_grad.mul_(vf_coef).unsqueeze(-1)
-        self._write_grads(self.critic, tanh_mlp_backward(value_grad, critic_inputs, self.critic_weights))
+        tanh_mlp_backward(value_grad, critic_inputs, self.critic_weights, self._grad_views(self.critic))
 
         approx_kl = masked_mean(ratio - 1 - log_ratio, weights)
         clip_fraction = masked_mean(((ratio - 1).abs() > clip_range).float(), weights)
@@ -139,11 +142,9 @@ class FusedPPOGradients:
         return masked_mean(torch.maximum(plain, clipped), weights), grad.mul_(weights)
 
     @staticmethod
-    def _write_grads(
-        layers: list[torch.nn.Linear], grads: tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]
-    ) -> None:
-        weight_grads, bias_grads, _ = grads
-        for layer, weight_grad, bias_grad in zip(layers, weight_grads, bias_grads, strict=True):
-            assert layer.weight.grad is not None and layer.bias.grad is not None  # FlatParameters' views
-            layer.weight.grad.copy_(weight_grad)
-            layer.bias.grad.copy_(bias_grad)
+    def _grad_views(layers: list[torch.nn.Linear]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Each layer's weight and bias ``.grad``: the views into the flat gradient the backward writes into."""
+        weights = [layer.weight.grad for layer in layers]
+        biases = [layer.bias.grad for layer in layers]
+        assert all(grad is not None for grad in (*weights, *biases))  # FlatParameters' views, attached per call
+        return cast(list[torch.Tensor], weights), cast(list[torch.Tensor], biases)

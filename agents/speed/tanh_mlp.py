@@ -31,11 +31,13 @@ def _tanh_of_doubled(z2: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid_(z2).mul_(2.0).sub_(1.0)
 
 
-def _weight_grad(grad: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-    """``grad.T @ inputs``, ordered so the GEMM's long dimension is the batch (fast for narrow inputs)."""
+def _weight_grad(grad: torch.Tensor, inputs: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``grad.T @ inputs``, ordered so the GEMM's long dimension is the batch (fast for narrow inputs); written
+    into ``out`` when given."""
     if inputs.shape[1] < grad.shape[1]:
-        return (inputs.t() @ grad).t()
-    return grad.t() @ inputs
+        product = (inputs.t() @ grad).t()
+        return product if out is None else out.copy_(product)  # a transposed ``out=`` takes a slow path
+    return grad.t() @ inputs if out is None else torch.mm(grad.t(), inputs, out=out)
 
 
 def tanh_mlp_forward(
@@ -54,14 +56,19 @@ def tanh_mlp_forward(
 
 
 def tanh_mlp_backward(
-    grad: torch.Tensor, layer_inputs: Sequence[torch.Tensor], weights: Sequence[torch.Tensor]
+    grad: torch.Tensor,
+    layer_inputs: Sequence[torch.Tensor],
+    weights: Sequence[torch.Tensor],
+    out: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None = None,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
     """Every layer's weight and bias gradients from the output's gradient, plus the gradient of the first
-    layer's pre-activation output (the input's gradient is that ``@ weights[0]``)."""
+    layer's pre-activation output (the input's gradient is that ``@ weights[0]``). ``out``: (weight, bias)
+    tensors to write the gradients into (the parameters' ``.grad``) instead of new ones."""
     weight_grads, bias_grads = [], []
     for index in reversed(range(len(weights))):
-        weight_grads.append(_weight_grad(grad, layer_inputs[index]))
-        bias_grads.append(grad.sum(0))
+        weight_out, bias_out = (out[0][index], out[1][index]) if out is not None else (None, None)
+        weight_grads.append(_weight_grad(grad, layer_inputs[index], weight_out))
+        bias_grads.append(grad.sum(0) if bias_out is None else torch.sum(grad, 0, out=bias_out))
         if index > 0:  # through the tanh that produced this layer's input
             grad = torch.ops.aten.tanh_backward(grad @ weights[index], layer_inputs[index])
     return weight_grads[::-1], bias_grads[::-1], grad
