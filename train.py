@@ -210,13 +210,15 @@ def run_training(args: argparse.Namespace) -> int:
 
         wandb_worker = WandbWorker()
         wandb_worker.start()  # imports wandb in a child process while this one imports torch
-    curve_worker.start()
     try:
+        curve_worker.start()
         from training.launch import train  # builds the envs before it creates the run directory
 
         result = train(config, quiet=args.quiet, resume=plan, wandb_worker=wandb_worker, curve_worker=curve_worker)
-    finally:
-        curve_worker.close()  # also when a signal lands before train() starts
+    finally:  # also when a signal lands before train() starts: a helper left running would block the exit
+        curve_worker.close()
+        if wandb_worker is not None:
+            wandb_worker.close()
     print(f"run directory: {result.run.path}")
     if result.diverged:
         print(f"error: {result.diverged}; 'best' and the last finite 'last' are kept (see report.md)", file=sys.stderr)

@@ -24,7 +24,7 @@ from typing import cast
 import torch
 from torch.nn import functional
 
-from agents.base import loss_stats, masked_mean, masked_standardize, mean_weights
+from agents.base import loss_stats, masked_standardize, mean_weights
 from agents.networks.action_heads import CategoricalHead
 from agents.networks.policies import MLPPolicy
 from agents.speed.cpu_float32 import speed_code_applies
@@ -62,6 +62,8 @@ class FusedPPOGradients:
         self.critic_biases = [layer.bias for layer in self.critic]
         self.normalize_advantages = config.normalize_advantages
         self.clip_range_vf = config.clip_range_vf
+        self._inputs_of: dict[str, torch.Tensor] | None = None  # the batch ``_cached_inputs`` were computed from
+        self._cached_inputs: tuple[torch.Tensor, ...] = ()
 
     @staticmethod
     def fits(policy: MLPPolicy, config: Config) -> bool:
@@ -84,29 +86,21 @@ class FusedPPOGradients:
     ) -> dict[str, torch.Tensor]:
         """PPO's loss statistics for ``batch``; every actor and critic parameter's ``.grad`` is overwritten in
         place (the views ``FlatParameters`` attached)."""
-        weights = mean_weights(batch["weights"])
-        features = self.policy.encode(batch["obs"])
+        features, weights, chosen, advantages = self._inputs(batch)
         raw_logits, actor_inputs = tanh_mlp_forward(features, self.actor_weights, self.actor_biases)
         value_out, critic_inputs = tanh_mlp_forward(features, self.critic_weights, self.critic_biases)
         values = value_out.squeeze(-1)
 
         log_probs = functional.log_softmax(self.head.masked_logits(raw_logits), dim=-1)
         probs = log_probs.exp()
-        chosen = batch["actions"].long().unsqueeze(-1)
         log_prob = log_probs.gather(-1, chosen).squeeze(-1)
         entropy = -(probs * log_probs).sum(-1)
 
-        advantages = batch["advantages"]
-        if self.normalize_advantages:
-            advantages = masked_standardize(advantages, weights)
         log_ratio = log_prob - batch["log_probs"]
         ratio = log_ratio.exp()
         unclipped = ratio * advantages
         clipped = ratio.clamp(1 - clip_range, 1 + clip_range) * advantages
-        policy_loss = -masked_mean(torch.minimum(unclipped, clipped), weights)
-        value_loss, value_grad = self._value_loss_and_grad(values, batch, weights)
-        entropy_mean = masked_mean(entropy, weights)
-        loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
+        value_terms, value_grad = self._value_terms_and_grad(values, batch, weights)
 
         # d loss / d log pi(a), then d loss / d logits
         log_prob_grad = torch.where(unclipped <= clipped, unclipped, 0.0).mul_(weights).neg_()
@@ -120,17 +114,44 @@ class FusedPPOGradients:
         value_grad = value_grad.mul_(vf_coef).unsqueeze(-1)
         tanh_mlp_backward(value_grad, critic_inputs, self.critic_weights, self._grad_views(self.critic))
 
-        approx_kl = masked_mean(ratio - 1 - log_ratio, weights)
-        clip_fraction = masked_mean(((ratio - 1).abs() > clip_range).float(), weights)
+        # every statistic is a weighted mean of one per-sample term: one (terms x samples) @ weights product
+        ratio_minus_one = ratio - 1
+        terms = torch.stack(
+            [
+                torch.minimum(unclipped, clipped),
+                value_terms,
+                entropy,
+                ratio_minus_one - log_ratio,  # approx_kl
+                (ratio_minus_one.abs() > clip_range).float(),  # clip_fraction
+            ]
+        )
+        policy_sum, value_loss, entropy_mean, approx_kl, clip_fraction = (terms @ weights).unbind()
+        policy_loss = -policy_sum
+        loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
         return loss_stats(loss, policy_loss, value_loss, entropy_mean, approx_kl=approx_kl, clip_fraction=clip_fraction)
 
-    def _value_loss_and_grad(
+    def _inputs(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """What the loss needs from ``batch`` before the networks run: features, ``mean_weights``, the chosen
+        actions as an index column and the (normalized) advantages. None of it depends on the parameters, so
+        when an epoch is one minibatch (the same ``batch`` object every epoch) it is computed once."""
+        if self._inputs_of is batch:
+            return self._cached_inputs
+        weights = mean_weights(batch["weights"])
+        advantages = batch["advantages"]
+        if self.normalize_advantages:
+            advantages = masked_standardize(advantages, weights)
+        chosen = batch["actions"].long().unsqueeze(-1)
+        self._inputs_of, self._cached_inputs = batch, (self.policy.encode(batch["obs"]), weights, chosen, advantages)
+        return self._cached_inputs
+
+    def _value_terms_and_grad(
         self, values: torch.Tensor, batch: dict[str, torch.Tensor], weights: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The value loss and its gradient with respect to each value (before ``vf_coef``)."""
+        """The value loss's per-sample terms (their weighted mean is the loss) and its gradient with respect to
+        each value (before ``vf_coef``)."""
         error = values - batch["returns"]
         if self.clip_range_vf is None:
-            return masked_mean(error * error, weights), error.mul(2.0).mul_(weights)
+            return error * error, error.mul(2.0).mul_(weights)
         old = batch["values"]
         delta = values - old
         clipped_error = old + delta.clamp(-self.clip_range_vf, self.clip_range_vf) - batch["returns"]
@@ -139,7 +160,7 @@ class FusedPPOGradients:
         clipped_grad = torch.where(delta.abs() <= self.clip_range_vf, 2.0 * clipped_error, 0.0)
         grad = torch.where(plain > clipped, plain_grad, clipped_grad)
         grad = torch.where(plain == clipped, (plain_grad + clipped_grad) / 2, grad)
-        return masked_mean(torch.maximum(plain, clipped), weights), grad.mul_(weights)
+        return torch.maximum(plain, clipped), grad.mul_(weights)
 
     @staticmethod
     def _grad_views(layers: list[torch.nn.Linear]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
