@@ -235,6 +235,15 @@ def solved_cell(workload: str, result: RunResult) -> str:
     return "yes" if result.solved else "no"
 
 
+def pair_line(ours: RunResult, sb3: RunResult) -> str:
+    """One pair as it finishes (long workloads take an hour; an interrupted run keeps what it measured)."""
+    sides = (
+        f"{side} {r.wall:.1f} s, {r.steps:,.0f} steps, eval {r.eval_mean:.1f}" + ("" if r.solved else " (not solved)")
+        for side, r in (("ours", ours), ("sb3", sb3))
+    )
+    return "; ".join(sides) + f"; wall ratio {ratio(ours.wall, sb3.wall):.2f}"
+
+
 def print_workload(name: str, pairs: list[tuple[int, RunResult, RunResult]]) -> None:
     """Print the per-pair table and the medians of the ratios for one workload."""
     print(f"\n## workload {name}  (ratio = ours / SB3)")
@@ -294,9 +303,7 @@ def main() -> int:
             seed = args.seed + i
             ours = run_ours(workload, seed, args.pong_steps, args.ours_set)
             sb3 = run_sb3(workload, seed, args.pong_steps)
-            print(
-                f"[{workload}] seed {seed}: ours {ours.wall:.1f} s, sb3 {sb3.wall:.1f} s", file=sys.stderr, flush=True
-            )
+            print(f"[{workload}] seed {seed}: {pair_line(ours, sb3)}", file=sys.stderr, flush=True)
             pairs.append((seed, ours, sb3))
         print_workload(workload, pairs)
         sys.stdout.flush()
