@@ -42,7 +42,7 @@ def _stand_in(name: str, classes: tuple[str, ...], **attributes: Any) -> _StandI
 
 
 @contextmanager
-def _without(stand_ins: list[_StandIn]) -> Iterator[None]:
+def _standing_in(stand_ins: list[_StandIn]) -> Iterator[None]:
     """``stand_ins`` in ``sys.modules`` (each only where its real module is not loaded) for the block."""
     placed = [module for module in stand_ins if module.__name__ not in sys.modules]
     for module in placed:
@@ -68,7 +68,7 @@ _STAND_INS = [
     _stand_in("torchmetrics", ("Metric", "MetricCollection"), __version__=importlib.metadata.version("torchmetrics")),
 ]
 
-with _without(_STAND_INS):
+with _standing_in(_STAND_INS):
     import lightning as pl
 
 __all__ = ["pl"]
