@@ -26,6 +26,7 @@ from gymnasium.utils.env_checker import check_env
 import gym_envs
 import gym_wrappers
 from gym_wrappers import EnvWrapperRegistry, apply_wrappers
+from gym_wrappers.atari_frames import AtariVectorFrames
 from gym_wrappers.pygame_frames import PygameFrameGrabber
 from gym_wrappers.vizdoom_scratch import VizDoomScratchDir
 from utils.config import load_config
@@ -68,6 +69,8 @@ REGISTERED_WRAPPER_TARGETS: dict[str, Target] = {
 FRAMEWORK_WRAPPER_TARGETS: dict[type[gym.Wrapper], Target] = {
     VizDoomScratchDir: Target("VizdoomBasic-v1"),  # make_single_env puts it under every VizDoom env
     PygameFrameGrabber: Target("CartPole-v1", {"render_mode": "rgb_array"}),  # video recording's frame source
+    # every Atari pixel env of eval, play and video (AtariVectorEnv's preprocessing)
+    AtariVectorFrames: Target("ALE/Pong-v5", {"frameskip": 1, "max_num_frames_per_episode": None}),
 }
 # Wrapper classes of ours this file does not build on their own, and why. They still record their arguments.
 NOT_BUILT_HERE = {
@@ -102,7 +105,7 @@ PONG_RAM_OVERRIDES = {
 # built without gym.make (see NOT_BUILT_HERE).
 BUILT_CONFIGS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "CartPole-v1:ppo_rewardshaped": ("CartPole-v1", "ppo_rewardshaped", {}),
-    "ALE-Pong-v5:ppo": ("ALE-Pong-v5", "ppo", {}),  # AtariPreprocessing + 4 stacked frames
+    "ALE-Pong-v5:ppo": ("ALE-Pong-v5", "ppo", {}),  # AtariVectorFrames + 4 stacked frames
     "ALE-Pong-v5:ram+wrappers": ("ALE-Pong-v5", "ppo", PONG_RAM_OVERRIDES),
     "VizdoomBasic-v1:ppo": ("VizdoomBasic-v1", "ppo", {}),  # scratch dir, screen, resize, grayscale, 4 frames
     "FrozenLake-v1:ppo": ("FrozenLake-v1", "ppo", {}),

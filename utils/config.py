@@ -94,7 +94,7 @@ class Config:
     frame_stack: int = _f(1, "stack this many consecutive observations (1: no stacking)", min=1)
     obs_type: str = _f("rgb", "Atari (ALE/...) observation type: rgb | ram | objects", choices=OBS_TYPES)
     atari_preprocessing: bool = _f(
-        True, "Atari rgb: 84x84 grayscale, frame skip 4, up to 30 no-op starts (Gymnasium's AtariPreprocessing)"
+        True, "Atari rgb: 84x84 grayscale, frame skip 4, 0-29 no-op starts (as ale_py's AtariVectorEnv)"
     )
     normalize_obs: bool | str = _f(
         False, "false | rolling (or true: running mean/std) | static (scale by the space bounds)"

@@ -78,7 +78,7 @@ def _register_retro(env_id: str) -> None:
 
 
 def is_atari_rgb(config: Config) -> bool:
-    """ALE env observed as pixels (preprocessed per sub-env unless atari_preprocessing is off)."""
+    """ALE env observed as pixels (preprocessed as AtariVectorEnv does unless atari_preprocessing is off)."""
     return config.env_id.startswith("ALE/") and config.obs_type == "rgb"
 
 
@@ -151,12 +151,16 @@ def reward_threshold(config: Config) -> float | None:
 def resolve_vectorization(config: Config) -> str:
     """The concrete vectorization mode for the training env."""
     spec = env_spec(config.env_id)
-    native_ok = (
-        spec.vector_entry_point is not None
-        and not config.env_wrappers
-        and config.frame_stack == 1
-        and not config.env_id.startswith("ALE/")  # AtariVectorEnv preprocesses differently from eval/play envs
-    )
+    if spec.vector_entry_point is None:
+        problem: str | None = "it has no native vector version"
+    elif config.env_id.startswith("ALE/"):
+        from utils.atari_native import native_problem
+
+        problem = native_problem(config)
+    elif config.env_wrappers or config.frame_stack != 1:
+        problem = "env_wrappers/frame_stack need per-env wrapping"
+    else:
+        problem = None
     mode = config.vectorization_mode
     if is_retro(config.env_id):
         if mode not in ("auto", "async"):
@@ -165,15 +169,11 @@ def resolve_vectorization(config: Config) -> str:
             )
         return "async"
     if mode == "auto":
-        return "native" if native_ok else "sync"
-    if mode == "native" and not native_ok:
-        if spec.vector_entry_point is None:
-            why = "it has no native vector version"
-        elif config.env_id.startswith("ALE/"):
-            why = "ale_py's AtariVectorEnv preprocesses frames differently from the eval, play and video envs"
-        else:
-            why = "env_wrappers/frame_stack need per-env wrapping"
-        raise ConfigError(f"vectorization_mode: native is not possible for {config.env_id} ({why}); use sync or async")
+        return "sync" if problem else "native"
+    if mode == "native" and problem:
+        raise ConfigError(
+            f"vectorization_mode: native is not possible for {config.env_id} ({problem}); use sync or async"
+        )
     return mode
 
 
@@ -186,7 +186,9 @@ def _make_kwargs(config: Config, render_mode: str | None) -> dict[str, Any]:
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if is_atari_rgb(config) and config.atari_preprocessing:
-        kwargs["frameskip"] = 1  # AtariPreprocessing skips frames itself
+        # AtariVectorFrames skips frames and counts the episode's frames itself (as AtariVectorEnv does)
+        kwargs.update(frameskip=1, max_num_frames_per_episode=None)
+        kwargs.pop("max_episode_steps", None)
     return kwargs
 
 
@@ -225,11 +227,17 @@ def make_single_env(config: Config, render_mode: str | None = None) -> gym.Env:
         env = VizDoomScratchDir(env)
     if isinstance(env.observation_space, gym.spaces.Dict) and "screen" in env.observation_space.spaces:
         env = ScreenObservation(env)
-    if is_atari_rgb(config) and config.atari_preprocessing:
-        env = gym.wrappers.AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True)
+    atari_frames = is_atari_rgb(config) and config.atari_preprocessing
+    if atari_frames:
+        from gym_wrappers.atari_frames import AtariVectorFrames
+        from utils.atari_native import frame_limit
+
+        env = AtariVectorFrames(env, max_frames=frame_limit(config, env_spec(config.env_id).kwargs))
     env = apply_wrappers(env, config.env_wrappers)
     if config.frame_stack > 1:
-        env = gym.wrappers.FrameStackObservation(env, config.frame_stack)
+        # AtariVectorEnv starts an episode's stack with zero frames; other envs repeat the first frame
+        padding = "zero" if atari_frames else "reset"
+        env = gym.wrappers.FrameStackObservation(env, config.frame_stack, padding_type=padding)
     return env
 
 
@@ -259,6 +267,10 @@ def build_env(
         mode = resolve_vectorization(config)
         n_envs = n_envs or config.n_envs
     try:
+        if mode == "native" and config.env_id.startswith("ALE/"):
+            from utils.atari_native import make_atari_vector_env
+
+            return make_atari_vector_env(config, env_spec(config.env_id).kwargs, n_envs)
         if mode == "native":
             return gym.make_vec(
                 config.env_id, n_envs, vectorization_mode="vector_entry_point", **_make_kwargs(config, render_mode)

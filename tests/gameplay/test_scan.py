@@ -110,9 +110,9 @@ def test_a_vector_env_is_refused() -> None:
 def test_a_config_is_scanned_as_it_builds_its_env_with_its_own_threshold_and_modes() -> None:
     summary = scan_config(load_config("ALE-Pong-v5", "ppo"))
     assert summary.name == "ALE-Pong-v5:ppo" and summary.env_id == "ALE/Pong-v5"
-    assert summary.observation_space.shape == (4, 84, 84)  # AtariPreprocessing and the frame stack
+    assert summary.observation_space.shape == (4, 84, 84)  # AtariVectorFrames and the frame stack
     assert summary.reward_threshold == 18  # the config's, not the registry's (none)
-    assert summary.vectorization_modes == ("sync", "async")  # native AtariVectorEnv preprocesses differently
+    assert summary.vectorization_modes == ("sync", "async", "native")  # native: ale_py's AtariVectorEnv
 
 
 def test_config_vectorization_follows_training_rules() -> None:
