@@ -50,7 +50,7 @@ class NoopCounter:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         legacy = np.random.RandomState(seed)  # NumPy's legacy seeding of MT19937 is std::mt19937's
         self.bits = np.random.MT19937()
-        self.bits.state = legacy.get_state(legacy=False)  # type: ignore[assignment]  (a state dict, as documented)
+        self.bits.state = legacy.get_state(legacy=False)  # type: ignore[assignment]
 
     def _next(self) -> int:
         return int(self.bits.random_raw())
