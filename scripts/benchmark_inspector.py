@@ -7,9 +7,8 @@
 Cases (each trained with train.py into a temporary GYMSOLVER_RUNS_DIR unless its run directory is given):
 - cartpole: ``CartPole-v1:ppo -q --video off``, trained until solved (~10-30k steps): 500-step episodes.
 - pong: ``ALE-Pong-v5:ppo -q --max-timesteps 1024 --video off --set eval_freq=1024 --set eval_episodes=1
-  --set max_episode_steps=8000``: a barely trained agent that loses 0-21, a long episode (~760 agent steps).
-  ALE's ``max_episode_steps`` counts emulator frames, 4 per agent step with AtariPreprocessing, so 8000 frames
-  is 2000 agent steps: the game ends first.
+  --set max_episode_steps=2000``: a barely trained agent that loses 0-21, a long episode (~760 agent steps);
+  the game ends before the 2000-agent-step limit.
 
 For each case the script starts run_inspect.py on the run, opens it in Debian's Chromium (/usr/bin/chromium,
 through Playwright), picks the checkpoint of the longest evaluation episode with the dropdown, then measures:
@@ -58,7 +57,7 @@ TRAIN_ARGS = {
     "cartpole": ["CartPole-v1:ppo", "-q", "--video", "off"],
     "pong": [
         "ALE-Pong-v5:ppo", "-q", "--max-timesteps", "1024", "--video", "off", "--set", "eval_freq=1024",
-        "--set", "eval_episodes=1", "--set", "max_episode_steps=8000",
+        "--set", "eval_episodes=1", "--set", "max_episode_steps=2000",
     ],
 }  # fmt: skip
 TIMEOUT_MS = 300_000

@@ -106,7 +106,7 @@ def run_ours(workload: str, seed: int, pong_steps: int, overrides: Sequence[str]
         args = ["LunarLander-v3:ppo", *args]
     else:
         args = ["ALE-Pong-v5:ppo", *args, "--max-timesteps", str(pong_steps)]
-        args += ["--set", "eval_freq=0", "--set", "eval_episodes=1", "--set", "max_episode_steps=2000"]
+        args += ["--set", "eval_freq=0", "--set", "eval_episodes=1", "--set", "max_episode_steps=500"]
     args += [item for override in overrides for item in ("--set", override)]
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as tmp:
         output, wall, rss, code = run_child([sys.executable, "train.py", *args], child_env(Path(tmp)))
@@ -214,7 +214,7 @@ def _sb3_pong(seed: int) -> PPO:
     from stable_baselines3.common.vec_env import VecFrameStack
 
     gymnasium.register_envs(ale_py)
-    # frameskip=1: AtariWrapper skips 4 frames itself, as AtariPreprocessing does on our side.
+    # frameskip=1: AtariWrapper skips 4 frames itself, as AtariVectorEnv does on our side.
     env = VecFrameStack(make_atari_env("ALE/Pong-v5", n_envs=8, seed=seed, env_kwargs={"frameskip": 1}), 4)
     return PPO(
         "CnnPolicy", env, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
