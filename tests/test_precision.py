@@ -8,7 +8,7 @@ import pytest
 
 from utils.config import Config
 from utils.config_values import ConfigError
-from utils.precision import cpu_has_native_bf16, resolve_precision
+from utils.precision import cpu_has_native_bf16, emulated_bf16_note, resolve_precision
 
 CNN = Config(env_id="ALE/Pong-v5", policy="cnn")
 MLP = Config(env_id="CartPole-v1", policy="mlp")
@@ -48,3 +48,12 @@ def test_an_explicit_precision_is_used_as_is() -> None:
 def test_an_unknown_precision_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="precision"):
         Config(env_id="CartPole-v1", precision="fp8")
+
+
+def test_bf16_on_a_cpu_that_only_emulates_it_gets_a_warning() -> None:
+    cnn16 = Config(env_id="ALE/Pong-v5", policy="cnn", precision="bf16-mixed")
+    note = emulated_bf16_note(cnn16, "cpu", native_bf16=False)
+    assert note is not None and "emulated" in note and "32-true" in note
+    assert emulated_bf16_note(cnn16, "cpu", native_bf16=True) is None
+    assert emulated_bf16_note(cnn16, "gpu", native_bf16=False) is None
+    assert emulated_bf16_note(CNN, "cpu", native_bf16=False) is None  # auto never picks emulated bf16

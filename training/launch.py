@@ -36,7 +36,7 @@ from utils.envs import build_env, check_can_render, reward_threshold
 from utils.lean_lightning import pl
 from utils.metric_names import VAL_METRICS
 from utils.metrics_csv import CsvMetricsLogger, read_metrics_csv
-from utils.precision import resolve_precision
+from utils.precision import emulated_bf16_note, resolve_precision
 from utils.report import CURVE_FILE, write_report
 from utils.resume import ResumePlan, rewind_run
 from utils.run_lock import release_run
@@ -218,6 +218,10 @@ def _train(
     if resume is not None and not exact_resume and not quiet:
         console.console.print("resume: this env's state cannot be saved, so episodes restart from a reset")
     precision = resolve_precision(config, accelerator)
+    bf16_note = emulated_bf16_note(config, accelerator)
+    if bf16_note is not None:
+        print(f"warning: {bf16_note}", file=sys.stderr)
+        log.warning(bf16_note)
     log.info(
         "training %s for %d steps (%d updates left), precision %s", title, config.max_timesteps, remaining, precision
     )

@@ -33,11 +33,29 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return any(flag in flags for flag in NATIVE_BF16_FLAGS)
 
 
+def _on_cpu(accelerator: str) -> bool:
+    return accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+
+
+def emulated_bf16_note(config: Config, accelerator: str, native_bf16: bool | None = None) -> str | None:
+    """A one-line warning when ``precision: bf16-mixed`` was asked for on a CPU that can only emulate it."""
+    if config.precision != "bf16-mixed" or not _on_cpu(accelerator):
+        return None
+    if native_bf16 is None:
+        native_bf16 = cpu_has_native_bf16()
+    if native_bf16:
+        return None
+    return (
+        "precision: bf16-mixed on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and several times "
+        "slower than float32; set precision: auto or 32-true"
+    )
+
+
 def resolve_precision(config: Config, accelerator: str, native_bf16: bool | None = None) -> Precision:
     """The Lightning precision for this run: ``config.precision``, with ``auto`` decided as above."""
     if config.precision != "auto":
         return cast(Precision, config.precision)  # the config's choices checked it
-    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    on_cpu = _on_cpu(accelerator)
     if native_bf16 is None:
         native_bf16 = on_cpu and cpu_has_native_bf16()
     return "bf16-mixed" if config.policy == "cnn" and on_cpu and native_bf16 else "32-true"
