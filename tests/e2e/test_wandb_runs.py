@@ -79,6 +79,16 @@ def logged_keys(records: list[Any]) -> set[str]:
     return keys
 
 
+def wait_for_exit_records(path: Path, timeout: float) -> list[Any]:
+    """The ``exit`` records of a ``.wandb`` file once one is written, or [] after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        exits = of_type(wandb_records(path), "exit") if path.exists() else []
+        if exits or time.monotonic() > deadline:
+            return exits
+        time.sleep(0.5)
+
+
 def run_folders(run: Path, wandb_id: str) -> list[Path]:
     """The run's W&B session folders, oldest first."""
     return sorted((run / "wandb").glob(f"offline-run-*-{wandb_id}"))
@@ -198,9 +208,10 @@ def test_a_killed_run_resumes_into_its_wandb_run_with_every_update_once(runs_dir
     process.wait()
     run = last_run(runs_dir)
     wandb_id = json.loads((run / "config.json").read_text())["wandb_id"]
-    time.sleep(3)  # the W&B process notices the trainer is gone and closes the session as failed
     (killed,) = run_folders(run, wandb_id)
-    assert of_type(wandb_records(killed / f"run-{wandb_id}.wandb"), "exit")[0].exit.exit_code == 1
+    # the W&B process notices the trainer is gone and closes the session as failed (seconds; more under load)
+    exits = wait_for_exit_records(killed / f"run-{wandb_id}.wandb", timeout=60)
+    assert exits and exits[0].exit.exit_code == 1
 
     killed_at = int(os.path.realpath(run / "checkpoints" / "last").split("step=")[1])
     budget = str(killed_at + 2048)
