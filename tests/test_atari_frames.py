@@ -137,3 +137,13 @@ def test_native_vectorization_is_refused_where_per_env_wrapping_is_needed() -> N
         assert resolve_vectorization(config) == "sync"
         with pytest.raises(ConfigError, match=f"native is not possible for ALE/Pong-v5 .*{why}"):
             resolve_vectorization(dataclasses.replace(config, vectorization_mode="native"))
+
+
+def test_a_numpy_integer_seed_seeds_consecutive_sub_envs_like_an_int() -> None:
+    env = build_env(_pong(), "train", n_envs=2)
+    try:
+        from_int, _ = env.reset(seed=5)
+        from_numpy, _ = env.reset(seed=np.int64(5))
+        assert np.array_equal(from_int, from_numpy)
+    finally:
+        env.close()

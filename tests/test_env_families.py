@@ -125,10 +125,15 @@ def update_feature_dtypes(monkeypatch: pytest.MonkeyPatch) -> list[torch.dtype]:
 def test_bf16_mixed_precision_runs_the_update_in_bf16_with_float32_weights(
     runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, update_feature_dtypes: list[torch.dtype]
 ) -> None:
+    import utils.precision
+
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(utils.precision, "cpu_has_native_bf16", lambda: False)
     config = load_config("ALE/Pong-v5", "ppo", {**SHORT, "max_episode_steps": 50, "precision": "bf16-mixed"})
     result = train(config, quiet=True)
     assert result.timesteps == 64
+    # asked for explicitly on a CPU that would emulate bf16: it runs, with the warning in the run's log
+    assert "bf16-mixed on a CPU without native bf16" in (result.run.path / "logs" / "train.log").read_text()
     assert update_feature_dtypes and set(update_feature_dtypes) == {torch.bfloat16}  # autocast was on
     trained = load_trained_policy(result.run, "last")
     weights = [p for p in trained.policy.parameters()]

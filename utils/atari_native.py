@@ -50,7 +50,8 @@ class NativeAtariSeeds(gym.vector.VectorWrapper):
     def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset every sub-env; sub-env i gets ``seed + i`` for an int seed."""
         if seed is not None:
-            seeds = [seed + index for index in range(self.num_envs)] if isinstance(seed, int) else list(seed)
+            consecutive = isinstance(seed, int | np.integer)
+            seeds = [int(seed) + index for index in range(self.num_envs)] if consecutive else list(seed)
             seed = np.asarray([ale_seed(value) for value in seeds], np.int64)
         return self.env.reset(seed=seed, options=options)
 

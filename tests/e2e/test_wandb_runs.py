@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from cli_runner import REPO, cli_env, last_run, run_cli
+from google.protobuf.message import DecodeError
 
 from trainer_callbacks.wandb_logging import video_caption
 from utils.wandb_dashboard import workspace_spec
@@ -86,8 +87,6 @@ def wait_for_exit_records(run: Path, wandb_id: str, timeout: float) -> tuple[lis
         folders = run_folders(run, wandb_id)
         exits = []
         if folders and (folders[0] / f"run-{wandb_id}.wandb").exists():
-            from google.protobuf.message import DecodeError
-
             try:
                 exits = of_type(wandb_records(folders[0] / f"run-{wandb_id}.wandb"), "exit")
             except (AssertionError, DecodeError):
