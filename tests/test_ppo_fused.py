@@ -91,6 +91,22 @@ def test_gradients_and_statistics_match_autograd(overrides: dict[str, Any], ent_
         assert torch.allclose(stats[name], value, rtol=1e-5, atol=1e-6), name
 
 
+def test_the_recorded_graph_computes_what_the_python_computes() -> None:
+    """The minibatch gradient runs as a TorchScript graph recorded from ``FusedPPOGradients.gradients``: the same
+    operations, so the same bits, for other batch sizes too."""
+    agent = make_agent(clip_range_vf=0.2)
+    for size in (64, 37):
+        batch = minibatch(agent, size=size, invalid_every=5)
+        got, stats = fused_gradients(agent, batch)
+        assert isinstance(agent.fused._graphs[True], torch.jit.ScriptFunction)  # ent_coef 0.01: the entropy graph
+        with torch.no_grad():
+            grads, table = agent.fused.gradients(*agent.fused.graph_inputs(batch, 0.2, 0.5, 0.01), entropy_term=True)
+        assert torch.equal(got, grads)
+        assert torch.equal(torch.stack(list(stats.values())), table)
+        expected, _ = autograd_gradients(agent, batch)
+        assert torch.allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+
 def test_batch_hits_both_clip_branches() -> None:
     agent = make_agent()
     batch = minibatch(agent)

@@ -3,6 +3,7 @@ torch.optim without torch._dynamo, and both still there, real, for anyone who im
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.speed.eager_optimizer import eager_optimizer_functions, eager_step
+from agents.speed.eager_optimizer import _fused_adam_step, eager_optimizer_functions, eager_step
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIPPED = ("torch._dynamo", "torchmetrics", "sympy", "torch.distributed.tensor")
@@ -63,8 +64,14 @@ print(json.dumps({"before": before, "trainer": pl.Trainer.__name__,
 
 
 @pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
-def test_eager_step_computes_what_step_computes(name: str) -> None:
+def test_eager_step_computes_what_step_computes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bit for bit over 5 steps, with the learning rate changed between steps as the schedules do; a fused
+    Adam/AdamW takes the direct kernel call from its second step on (the first creates the state)."""
     eager_optimizer_functions()
+    cls_of = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+    full_steps: list[int] = []
+    original = torch.no_grad()(inspect.unwrap(cls_of[name].step))
+    monkeypatch.setattr(cls_of[name], "step", lambda self, *args: full_steps.append(1) or original(self, *args))
     torch.manual_seed(0)
     start = torch.randn(300)
     grads = [torch.randn(300) for _ in range(5)]
@@ -76,16 +83,35 @@ def test_eager_step_computes_what_step_computes(name: str) -> None:
         else:
             cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
             optimizer = cls([param], lr=1e-2, eps=1e-5, weight_decay=0.01, fused=True)
+        full_steps.clear()
         for grad in grads:
             param.grad = grad.clone()
+            optimizer.param_groups[0]["lr"] *= 0.9
             stepper(optimizer)
         results.append((param.detach().clone(), optimizer.state_dict()))
+    assert len(full_steps) == (5 if name == "sgd" else 1)  # the eager steps that ran the optimizer's own step()
     (plain, plain_state), (eager, eager_state) = results
     assert not torch.equal(plain, start)
     assert torch.equal(plain, eager)
     assert plain_state["param_groups"] == eager_state["param_groups"]
     for key, value in plain_state["state"][0].items():
         assert torch.equal(value, eager_state["state"][0][key]), key
+
+
+def test_the_direct_adam_call_leaves_other_optimizers_to_step() -> None:
+    param = torch.nn.Parameter(torch.ones(3))
+    param.grad = torch.ones(3)
+    fresh = torch.optim.Adam([param], lr=0.1, fused=True)
+    assert not _fused_adam_step(fresh)  # no state yet: step() creates it
+    fresh.step()
+    assert _fused_adam_step(fresh)
+    for optimizer in (
+        torch.optim.Adam([param], lr=0.1),  # the per-tensor loop, not the fused kernel
+        torch.optim.Adam([param], lr=0.1, fused=True, amsgrad=True),
+        torch.optim.Adam([{"params": [param]}, {"params": [torch.nn.Parameter(torch.ones(2))]}], lr=0.1, fused=True),
+    ):
+        optimizer.step()
+        assert not _fused_adam_step(optimizer)
 
 
 def test_eager_step_runs_registered_step_hooks() -> None:
