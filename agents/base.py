@@ -111,7 +111,8 @@ class BaseAgent(pl.LightningModule):
         raise NotImplementedError
 
     def compute_gradients(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Fill the parameters' gradients with those of ``loss(batch)``; returns its statistics."""
+        """Fill the parameters' gradients with those of ``loss(batch)``; returns its statistics. Statistics with a
+        ``grad_norm`` entry say the gradients are already clipped to ``max_grad_norm`` and had that norm before."""
         loss, stats = self.loss(batch)
         self.flat_params.zero_grad()
         loss.backward()  # plain autograd: Lightning's manual_backward adds ~0.25 ms of hooks
@@ -211,7 +212,9 @@ class BaseAgent(pl.LightningModule):
                 on_policy: dict[str, torch.Tensor] = {}
                 for minibatch in (batch, *self.extra_minibatches()):
                     stats = self.compute_gradients(minibatch)
-                    grad_norm = self.flat_params.clip_grad_norm(config.max_grad_norm)
+                    grad_norm = stats.pop("grad_norm", None)  # None: not clipped yet
+                    if grad_norm is None:
+                        grad_norm = self.flat_params.clip_grad_norm(config.max_grad_norm)
                     eager_step(optimizer)
                     if "off_policy" not in minibatch:
                         on_policy = stats

@@ -53,9 +53,11 @@ def minibatch(agent: PPO, size: int = 64, invalid_every: int = 0) -> dict[str, t
 
 
 def autograd_gradients(agent: PPO, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """PPO.loss's gradients through autograd, clipped as an update clips them, and its statistics with the norm."""
     loss, stats = agent.loss(batch)
     agent.flat_params.zero_grad()
     loss.backward()
+    stats["grad_norm"] = agent.flat_params.clip_grad_norm(agent.config.max_grad_norm)
     return agent.flat_params.flat.grad.clone(), stats
 
 
@@ -74,8 +76,9 @@ def fused_gradients(agent: PPO, batch: dict[str, torch.Tensor]) -> tuple[torch.T
         {"hidden_dims": [32, 16, 8]},
         {"env_id": "Acrobot-v1", "clip_range_vf": 0.1},
         {"env_id": "FrozenLake-v1"},  # Discrete observations, one-hot encoded
+        {"max_grad_norm": None},
     ],
-    ids=["defaults", "value-clip", "raw-advantages", "three-layers", "acrobot", "discrete-obs"],
+    ids=["defaults", "value-clip", "raw-advantages", "three-layers", "acrobot", "discrete-obs", "no-clipping"],
 )
 @pytest.mark.parametrize("ent_coef", [0.0, 0.05])
 def test_gradients_and_statistics_match_autograd(overrides: dict[str, Any], ent_coef: float) -> None:
@@ -89,6 +92,9 @@ def test_gradients_and_statistics_match_autograd(overrides: dict[str, Any], ent_
     assert stats.keys() == expected_stats.keys()
     for name, value in expected_stats.items():
         assert torch.allclose(stats[name], value, rtol=1e-5, atol=1e-6), name
+    max_norm = agent.config.max_grad_norm
+    if max_norm is not None and float(stats["grad_norm"]) > max_norm:  # clipped: the written gradient is at the cap
+        assert torch.linalg.vector_norm(got).item() == pytest.approx(max_norm, rel=1e-4)
 
 
 def test_the_recorded_graph_computes_what_the_python_computes() -> None:
@@ -208,6 +214,8 @@ def test_fast_paths_off_trains_through_plain_modules_and_ppo_loss() -> None:
     batch = minibatch(fast)
     fast.policy.load_state_dict(agent.policy.state_dict())
     stats_plain = agent.compute_gradients(batch)
+    stats_plain["grad_norm"] = agent.flat_params.clip_grad_norm(agent.config.max_grad_norm)
     stats_fast = fast.compute_gradients(batch)
+    torch.testing.assert_close(stats_plain["grad_norm"], stats_fast["grad_norm"], rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(agent.flat_params.flat.grad, fast.flat_params.flat.grad, rtol=1e-4, atol=1e-6)
     torch.testing.assert_close(stats_plain["loss_total"], stats_fast["loss_total"], rtol=1e-5, atol=1e-6)

@@ -58,10 +58,15 @@ class FlatParameters:
 
     def clip_grad_norm(self, max_norm: float | None) -> torch.Tensor:
         """Scale the gradients down to ``max_norm`` (global L2 norm) if above it; returns the norm before."""
-        norm = torch.linalg.vector_norm(self.grad)
-        if max_norm is not None:
-            self.grad.mul_((max_norm / (norm + 1e-6)).clamp_(max=1.0))
-        return norm
+        return clip_by_norm(self.grad, max_norm)
+
+
+def clip_by_norm(grad: torch.Tensor, max_norm: float | None) -> torch.Tensor:
+    """Scale ``grad`` in place down to ``max_norm`` (L2 norm) if above it; returns its norm before."""
+    norm = torch.linalg.vector_norm(grad)
+    if max_norm is not None:
+        grad.mul_((max_norm / (norm + 1e-6)).clamp_(max=1.0))
+    return norm
 
 
 def flatten_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:

@@ -37,12 +37,14 @@ from agents.base import masked_standardize, mean_weights
 from agents.networks.action_heads import CategoricalHead
 from agents.networks.policies import MLPPolicy
 from agents.speed.cpu_float32 import speed_code_applies
+from agents.speed.flat_params import clip_by_norm
 from agents.speed.tanh_mlp import TanhMLP, tanh_mlp_backward, tanh_mlp_forward
 from utils.config import Config
 
 T = TypeVar("T")
 # what ``FusedPPOGradients`` returns per minibatch: ``loss_stats``' names, in its order
-STATISTICS = ("loss_total", "loss_policy", "loss_value", "entropy", "approx_kl", "clip_fraction")
+# and the gradients' norm before clipping, which says ``BaseAgent._optimize`` has none left to do
+STATISTICS = ("loss_total", "loss_policy", "loss_value", "entropy", "approx_kl", "clip_fraction", "grad_norm")
 ANY = object()  # an option whose every value this module implements
 # Every config field PPO.loss reads, and the values this module implements for it: a config with another value
 # (or a new loss option missing here: tests/test_ppo_fused.py reads PPO.loss to check) trains through autograd.
@@ -72,6 +74,7 @@ class FusedPPOGradients:
         self.params = [tensor for layer in (*self.actor, *self.critic) for tensor in (layer.weight, layer.bias)]
         self.normalize_advantages = config.normalize_advantages
         self.clip_range_vf = config.clip_range_vf
+        self.max_grad_norm = config.max_grad_norm
         self._inputs_of: dict[str, torch.Tensor] | None = None  # the batch ``_cached_inputs`` were computed from
         self._cached_inputs: tuple[torch.Tensor, ...] = ()
         self._graphs: dict[bool, Callable[..., tuple[torch.Tensor, torch.Tensor]]] = {}  # by "ent_coef may be > 0"
@@ -97,8 +100,8 @@ class FusedPPOGradients:
     def __call__(
         self, batch: dict[str, torch.Tensor], clip_range: float, vf_coef: float, ent_coef: float
     ) -> dict[str, torch.Tensor]:
-        """PPO's loss statistics for ``batch``; every actor and critic parameter's ``.grad`` is overwritten in
-        place (the views ``FlatParameters`` attached)."""
+        """PPO's loss statistics for ``batch`` and the gradients' norm; every actor and critic parameter's ``.grad``
+        is overwritten in place (the views ``FlatParameters`` attached) with its gradient, clipped."""
         inputs = self.graph_inputs(batch, clip_range, vf_coef, ent_coef)
         entropy_term = bool(ent_coef)
         graph = self._graphs.get(entropy_term)
@@ -129,7 +132,8 @@ class FusedPPOGradients:
         params: tuple[torch.Tensor, ...],
         entropy_term: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The math: every parameter's gradient, concatenated in ``self.params`` order, and the ``STATISTICS``.
+        """The math: every parameter's gradient, concatenated in ``self.params`` order and clipped to
+        ``max_grad_norm``, and the ``STATISTICS``.
         ``data``: features, mean weights, chosen actions (a column), advantages, old log-probabilities, returns
         and old values; ``coefs``: clip range, vf_coef, ent_coef; ``params``: ``self.params``' tensors.
         ``entropy_term``: whether ent_coef may be non-zero (its gradient is skipped otherwise)."""
@@ -165,6 +169,7 @@ class FusedPPOGradients:
         critic_grads = tanh_mlp_backward(value_grad.mul_(vf_coef).unsqueeze(-1), critic_inputs, critic_weights)
         layer_grads = [pair for w, b, _ in (actor_grads, critic_grads) for pair in zip(w, b, strict=True)]
         grads = torch.cat([grad.reshape(-1) for pair in layer_grads for grad in pair])
+        grad_norm = clip_by_norm(grads, self.max_grad_norm)
 
         # every statistic is a weighted mean of one per-sample term: one (terms x samples) @ weights product
         ratio_minus_one = ratio - 1
@@ -179,7 +184,7 @@ class FusedPPOGradients:
         )
         policy_sum, value_loss, entropy_mean, approx_kl, clip_fraction = (terms @ weights).unbind()
         loss = vf_coef * value_loss - policy_sum - ent_coef * entropy_mean
-        return grads, torch.stack([loss, -policy_sum, value_loss, entropy_mean, approx_kl, clip_fraction])
+        return grads, torch.stack([loss, -policy_sum, value_loss, entropy_mean, approx_kl, clip_fraction, grad_norm])
 
     def _write(self, grads: torch.Tensor) -> None:
         """Copy the concatenated gradients into the parameters' ``.grad``: one copy into the flat gradient when
