@@ -123,7 +123,9 @@ class FusedPPOGradients:
         """``gradients``' arguments (but ``entropy_term``) for ``batch`` and the coefficients."""
         features, weights, chosen, advantages = self._inputs(batch)
         data = (features, weights, chosen, advantages, batch["log_probs"], batch["returns"], batch["values"])
-        return data, torch.tensor([clip_range, vf_coef, ent_coef]), tuple(self.params)
+        # the clip bounds computed in Python floats, then rounded once to float32, as torch does with scalar bounds
+        coefs = torch.tensor([1 - clip_range, 1 + clip_range, clip_range, vf_coef, ent_coef])
+        return data, coefs, tuple(self.params)
 
     def gradients(
         self,
@@ -135,10 +137,11 @@ class FusedPPOGradients:
         """The math: every parameter's gradient, concatenated in ``self.params`` order and clipped to
         ``max_grad_norm``, and the ``STATISTICS``.
         ``data``: features, mean weights, chosen actions (a column), advantages, old log-probabilities, returns
-        and old values; ``coefs``: clip range, vf_coef, ent_coef; ``params``: ``self.params``' tensors.
+        and old values; ``coefs``: 1 - clip range, 1 + clip range, clip range, vf_coef, ent_coef; ``params``:
+        ``self.params``' tensors.
         ``entropy_term``: whether ent_coef may be non-zero (its gradient is skipped otherwise)."""
         features, weights, chosen, advantages, old_log_probs, returns, old_values = data
-        clip_range, vf_coef, ent_coef = coefs.unbind()
+        low, high, clip_range, vf_coef, ent_coef = coefs.unbind()
         split = 2 * len(self.actor)
         actor_weights, actor_biases = params[0:split:2], params[1:split:2]
         critic_weights, critic_biases = params[split::2], params[split + 1 :: 2]
@@ -154,7 +157,7 @@ class FusedPPOGradients:
         log_ratio = log_prob - old_log_probs
         ratio = log_ratio.exp()
         unclipped = ratio * advantages
-        clipped = ratio.clamp(1 - clip_range, 1 + clip_range) * advantages
+        clipped = ratio.clamp(low, high) * advantages
         value_terms, value_grad = self._value_terms_and_grad(values, returns, old_values, weights)
 
         # d loss / d log pi(a), then d loss / d logits
@@ -183,8 +186,9 @@ class FusedPPOGradients:
             ]
         )
         policy_sum, value_loss, entropy_mean, approx_kl, clip_fraction = (terms @ weights).unbind()
-        loss = vf_coef * value_loss - policy_sum - ent_coef * entropy_mean
-        return grads, torch.stack([loss, -policy_sum, value_loss, entropy_mean, approx_kl, clip_fraction, grad_norm])
+        policy_loss = -policy_sum
+        loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
+        return grads, torch.stack([loss, policy_loss, value_loss, entropy_mean, approx_kl, clip_fraction, grad_norm])
 
     def _write(self, grads: torch.Tensor) -> None:
         """Copy the concatenated gradients into the parameters' ``.grad``: one copy into the flat gradient when
