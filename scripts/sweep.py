@@ -17,7 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from utils.cli_parser import OneLineErrorParser  # noqa: E402  (after the path insert)
+from sweeps.cli_args import add_shared_arguments, cli_overrides  # noqa: E402  (after the path insert)
+from utils.cli_parser import OneLineErrorParser  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -31,11 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "python scripts/sweep.py config/sweeps/cartpole_ppo_bayes.yaml --count 20 | "
         "python scripts/sweep.py --resume SWEEP_ID",
     )
-    parser.add_argument("spec", nargs="?", help="sweep spec (YAML), e.g. config/sweeps/cartpole_ppo_grid.yaml")
-    parser.add_argument(
-        "--count", type=int, help="total trials over all resumes (grid: default and cap = the grid's size; "
-        "random and bayes: required)",
-    )  # fmt: skip
+    add_shared_arguments(parser, seed_help="seed of the random and bayes search (default 0)")
     parser.add_argument(
         "--parallel", type=int, default=1, metavar="K", help="run K trials at once; the cores are split between them"
     )
@@ -48,12 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", metavar="SWEEP_ID", help="local: continue this sweep (finished trials are kept, interrupted "
         "ones resume from 'last'); wandb: run agents for this existing W&B sweep (entity/project/id)",
     )  # fmt: skip
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config field in every trial, read as YAML (repeatable); it replaces a fixed {value: …} "
-        "parameter, and a swept field cannot be set",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random and bayes search (default 0)")
     parser.add_argument(
         "--timeout-per-trial", type=float, metavar="SECONDS", help="stop a trial (saving 'last') after this long"
     )
@@ -96,13 +87,6 @@ def check_args(args: argparse.Namespace) -> None:
         raise ConfigError("--resume keeps the sweep's --set values; drop --set (start a new sweep to change them)")
     if not args.resume and not args.spec:
         raise ConfigError("give a sweep spec (e.g. config/sweeps/cartpole_ppo_grid.yaml) or --resume SWEEP_ID")
-
-
-def cli_overrides(texts: list[str]) -> dict[str, object]:
-    """``--set`` values, parsed like train.py's."""
-    from utils.config_files import parse_override
-
-    return dict(parse_override(text) for text in texts)
 
 
 def run_local_sweep(args: argparse.Namespace) -> int:

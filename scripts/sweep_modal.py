@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from utils.cli_parser import OneLineErrorParser  # noqa: E402  (after the path insert)
+from sweeps.cli_args import add_shared_arguments, cli_overrides  # noqa: E402  (after the path insert)
+from utils.cli_parser import OneLineErrorParser  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 NO_MODAL = 'modal is not installed; install it with: pip install -e ".[modal]"'
@@ -45,10 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "python scripts/sweep_modal.py SPEC --count 50 --runs-per-worker 5 --detach | "
         "python scripts/sweep_modal.py --fetch SWEEP_ID",
     )
-    parser.add_argument("spec", nargs="?", help="sweep spec (YAML), e.g. config/sweeps/cartpole_ppo_grid.yaml")
-    parser.add_argument(
-        "--count", type=int, help="trials in all (grid: default and cap = the grid's size; random and bayes: required)"
-    )
+    add_shared_arguments(parser, seed_help="seed of the local backend's random search (default 0)")
     parser.add_argument(
         "--runs-per-worker", type=int, default=1, metavar="K", help="trials each worker runs, one at a time (default 1)"
     )
@@ -78,11 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="Modal secret to give the workers (repeatable; default: wandb-secret, holding WANDB_API_KEY and "
         "optionally HF_TOKEN, for the wandb backend; none for local)",
     )  # fmt: skip
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config field in every trial, read as YAML (repeatable); a swept field cannot be set",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of the local backend's random search (default 0)")
     parser.add_argument("--detach", action="store_true", help="spawn the workers and return; --fetch later")
     parser.add_argument(
         "--local", action="store_true", help="run the same workers one after another in this process (no Modal "
@@ -195,13 +188,6 @@ def launch(args: argparse.Namespace) -> int:
         return run_here(jobs, runs, sweep_id)
     secrets = args.secrets if args.secrets is not None else (["wandb-secret"] if args.backend == "wandb" else [])
     return run_on_modal(jobs, args, secrets, timeout, sweep_id)
-
-
-def cli_overrides(texts: list[str]) -> dict[str, Any]:
-    """``--set`` values, parsed like train.py's."""
-    from utils.config_files import parse_override
-
-    return dict(parse_override(text) for text in texts)
 
 
 def trial_budget(method: str, count: int | None, grid_size: int) -> int:
