@@ -4,23 +4,16 @@ mode and a Hub that refuses are one line; what was pushed plays back from the Hu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import gymnasium as gym
-import httpx2
 import huggingface_hub.constants
 import pytest
-from huggingface_hub import CommitOperationAdd
-from huggingface_hub.utils import hf_raise_for_status
+from fake_hub import FakeHub, hub_error
 
 import run_play
 from gameplay.dataset_hub import default_dataset_name, prepare_push, push_recording
@@ -30,68 +23,6 @@ from publishing.hub import HubUnavailable
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = "hf_DatasetPushFakeToken0123456789abcdefXYZ"
-
-
-def hub_error(status: int) -> Exception:
-    """What huggingface_hub raises for an HTTP ``status`` answer."""
-    answer = httpx2.Response(status, request=httpx2.Request("POST", "https://huggingface.co/api/datasets/a/b"))
-    try:
-        hf_raise_for_status(answer)
-    except Exception as error:
-        return error
-    raise AssertionError(f"{status} is not an error status")
-
-
-@dataclass
-class FakeDatasetHub:
-    """The calls a dataset push makes on ``HfApi``, recorded; ``failures[method]`` raised once per call first."""
-
-    user: str = "alice"
-    failures: dict[str, list[Exception]] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    repos: dict[str, str | None] = field(default_factory=dict)  # repo id -> repo type
-    commits: list[dict[str, Any]] = field(default_factory=list)
-
-    def _call(self, method: str) -> None:
-        self.calls.append(method)
-        if self.failures.get(method):
-            raise self.failures[method].pop(0)
-
-    def whoami(self) -> dict[str, Any]:
-        self._call("whoami")
-        return {"name": self.user}
-
-    def create_repo(
-        self, repo_id: str, *, private: bool | None = None, exist_ok: bool = False, repo_type: str | None = None
-    ) -> str:
-        self._call("create_repo")
-        self.repos[repo_id] = repo_type
-        return f"https://huggingface.co/{'datasets/' if repo_type == 'dataset' else ''}{repo_id}"
-
-    def create_commit(
-        self,
-        repo_id: str,
-        operations: Iterable[CommitOperationAdd],
-        *,
-        commit_message: str,
-        repo_type: str | None = None,
-    ) -> Any:
-        self._call("create_commit")
-        files = {op.path_in_repo: Path(str(op.path_or_fileobj)).read_bytes() for op in operations}
-        oid = hashlib.sha1(repr(sorted(files.items())).encode()).hexdigest()
-        self.commits.append({"repo_id": repo_id, "repo_type": repo_type, "files": files, "message": commit_message,
-                             "oid": oid})  # fmt: skip
-        return SimpleNamespace(commit_url=f"https://huggingface.co/datasets/{repo_id}/commit/{oid}", oid=oid)
-
-    def write_cache(self, cache: Path) -> None:
-        """The last commit laid out as the Hugging Face cache holds a downloaded dataset repo."""
-        made = self.commits[-1]
-        repo = cache / f"datasets--{made['repo_id'].replace('/', '--')}"
-        for path, data in made["files"].items():
-            (repo / "snapshots" / made["oid"] / path).parent.mkdir(parents=True, exist_ok=True)
-            (repo / "snapshots" / made["oid"] / path).write_bytes(data)
-        (repo / "refs").mkdir()
-        (repo / "refs" / "main").write_text(made["oid"])
 
 
 @pytest.fixture
@@ -105,9 +36,9 @@ def recording(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeDatasetHub:
+def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeHub:
     """The fake, handed out wherever publishing/hub.py makes an ``HfApi``; a fake token, no stored login."""
-    fake = FakeDatasetHub()
+    fake = FakeHub()
     monkeypatch.setattr("publishing.hub.HfApi", lambda token: fake)
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
@@ -119,12 +50,12 @@ def test_the_default_name_is_gymnasium_recording_and_the_env_id() -> None:
     assert default_dataset_name("ALE/Pong-v5") == "GymnasiumRecording__ALE-Pong-v5"
 
 
-def test_a_push_commits_parquet_files_recording_json_and_a_card_once(hub: FakeDatasetHub, recording: Path) -> None:
+def test_a_push_commits_parquet_files_recording_json_and_a_card_once(hub: FakeHub, recording: Path) -> None:
     lines: list[str] = []
     push = prepare_push(None, "CartPole-v1", log=lines.append)
     url = push_recording(push, recording, log=lines.append)
     assert url == "https://huggingface.co/datasets/alice/GymnasiumRecording__CartPole-v1"
-    assert hub.repos == {"alice/GymnasiumRecording__CartPole-v1": "dataset"}
+    assert hub.repo_types == {"alice/GymnasiumRecording__CartPole-v1": "dataset"}
     assert hub.calls == ["whoami", "create_repo", "create_commit"] and len(hub.commits) == 1
     files = hub.commits[0]["files"]
     assert sorted(files) == ["README.md", "data/train-00000-of-00001.parquet", RECORDING_FILE]
@@ -145,7 +76,7 @@ def test_a_push_commits_parquet_files_recording_json_and_a_card_once(hub: FakeDa
 
 
 def test_what_was_pushed_plays_back_from_the_hub_cache_offline(
-    hub: FakeDatasetHub, recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hub: FakeHub, recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     push_recording(prepare_push("me-recordings", "CartPole-v1"), recording)
     assert hub.commits[0]["repo_id"] == "alice/me-recordings"  # NAME alone goes under the user
@@ -160,7 +91,7 @@ def test_what_was_pushed_plays_back_from_the_hub_cache_offline(
 
 
 def test_the_cli_records_pushes_and_never_prints_or_writes_the_token(
-    hub: FakeDatasetHub, tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
+    hub: FakeHub, tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cli-recording"
     args = ["CartPole-v1:ppo", "--random", "--episodes", "1", "--headless", "--record-dataset", str(out),
@@ -183,7 +114,7 @@ def test_the_cli_records_pushes_and_never_prints_or_writes_the_token(
     ],
 )
 def test_offline_or_without_a_token_the_cli_stops_in_one_line_before_playing(
-    hub: FakeDatasetHub,
+    hub: FakeHub,
     tmp_path: Path,
     runs_dir: Path,
     capsys: pytest.CaptureFixture[str],
@@ -203,7 +134,7 @@ def test_offline_or_without_a_token_the_cli_stops_in_one_line_before_playing(
 
 
 def test_a_refusing_hub_is_one_line_naming_the_flag_and_the_recording_is_kept(
-    hub: FakeDatasetHub, tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
+    hub: FakeHub, tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub.failures["create_commit"] = [hub_error(403)]
     out = tmp_path / "kept"
@@ -215,9 +146,7 @@ def test_a_refusing_hub_is_one_line_naming_the_flag_and_the_recording_is_kept(
     assert f"the recording is saved in {out}" in printed.err and (out / RECORDING_FILE).is_file()
 
 
-def test_a_hub_that_keeps_failing_stops_after_the_retries_with_nothing_committed(
-    hub: FakeDatasetHub, recording: Path
-) -> None:
+def test_a_hub_that_keeps_failing_stops_after_the_retries_with_nothing_committed(hub: FakeHub, recording: Path) -> None:
     hub.failures["create_commit"] = [hub_error(503) for _ in range(5)]
     sleeps: list[float] = []
     push = prepare_push(None, "CartPole-v1")
