@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from trainer_callbacks.eval_recording import EvalRecordingCallback
+from trainer_callbacks.video_worker import VideoWorker
 from utils.config import Config
 from utils.episode_log import EpisodeTelemetry
 from utils.runs import create_run
@@ -41,3 +42,20 @@ def test_a_killed_runs_video_snapshots_are_cleared_so_resume_never_reuses_them(t
     (stale / "policy.safetensors").write_bytes(b"old weights")
     EvalRecordingCallback(config, run, worker=None)
     assert not (run.path / "videos" / ".jobs").exists()
+
+
+def test_videos_a_dead_worker_never_wrote_are_marked_failed_when_the_run_ends(tmp_path: Path) -> None:
+    config = Config(env_id="CartPole-v1")
+    run = create_run(config.to_dict(), root=tmp_path / "runs")
+    worker = VideoWorker()
+    worker.start()
+    assert worker.process is not None
+    worker.process.kill()
+    worker.process.join()
+    recorder = EvalRecordingCallback(config, run, worker)
+    recorder.telemetry.append([{"eval": 2, "episode": 0, "video": "videos/b.mp4", "video_status": "pending"}])
+    worker.pending = 1  # submitted, never answered
+    assert recorder.finish(wait=True) == 1  # reported as unfinished
+    assert recorder.telemetry.video_rows("pending") == []
+    (failed,) = EpisodeTelemetry(run.path / "episodes.jsonl").video_rows("failed")
+    assert failed["eval"] == 2 and "worker exited" in failed["error"]

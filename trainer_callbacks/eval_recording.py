@@ -35,6 +35,7 @@ def video_name(eval_index: int, timesteps: int, episode: int, seed: int) -> str:
 
 # Recording costs, logged at the epoch end after a video finished (declared in metrics.csv's header).
 VIDEO_METRICS = ("val/video/render_ms_per_frame", "val/video/encode_s")
+DRAIN_TIMEOUT_S = 300.0  # how long the end of a run waits for the last eval videos
 
 
 class EvalRecordingCallback(pl.Callback):
@@ -161,17 +162,20 @@ class EvalRecordingCallback(pl.Callback):
         if self.worker is None:
             return 0
         if wait:
-            self._handle(self.worker.drain())
+            self._handle(self.worker.drain(DRAIN_TIMEOUT_S))
+            alive = self.worker.process is not None and self.worker.process.is_alive()
+            reason = f"not written within {DRAIN_TIMEOUT_S:.0f} s" if alive else "the video worker exited first"
         else:
             self._handle(self.worker.poll())
-            for row in self.telemetry.video_rows("pending"):
-                reason = "run stopped by SIGTERM before it was written"
-                self.telemetry.update(row["eval"], row["episode"], {"video_status": "failed", "error": reason})
+            reason = "run stopped by SIGTERM before it was written"
+        unfinished = self.telemetry.video_rows("pending")
+        for row in unfinished:  # the run is over: nothing will write them (a resume would mark them failed too)
+            self.telemetry.update(row["eval"], row["episode"], {"video_status": "failed", "error": reason})
         if self.unlinked_best is not None:
             self._link_beside_checkpoint(*self.unlinked_best)
         self.worker.close(wait=10.0 if wait else 0.5)
         shutil.rmtree(self.jobs_dir, ignore_errors=True)  # snapshots and any recording nobody wanted
-        return len(self.telemetry.video_rows("pending"))
+        return len(unfinished)
 
     def _handle(self, results: list[dict[str, Any]]) -> None:
         for job in results:
