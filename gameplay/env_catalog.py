@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 
-from gameplay.key_bindings import ATARI, BOX2D, CLASSIC, RETRO, TOY_TEXT, VIZDOOM, NoKeyBinding, bindings_for
+from gameplay.key_bindings import NoKeyBinding, bindings_for
+from gameplay.key_maps import ATARI, BOX2D, CLASSIC, RETRO, TOY_TEXT, VIZDOOM
 from utils.envs import register_family
 
 PLATFORMS = (ATARI, VIZDOOM, RETRO, CLASSIC, TOY_TEXT, BOX2D)  # the order --list-envs prints them in

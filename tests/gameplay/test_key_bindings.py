@@ -9,7 +9,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from gameplay.key_bindings import ATARI, RETRO, TOY_TEXT, VIZDOOM, NoKeyBinding, bindings_for
+from gameplay.key_bindings import NoKeyBinding, bindings_for
+from gameplay.key_maps import ATARI, RETRO, TOY_TEXT, VIZDOOM
 from gameplay.plain_env import make_plain_env
 from gym_wrappers.action_remapper import DiscreteActionSpaceRemapperWrapper
 from inspector.labels import action_labels
