@@ -32,6 +32,8 @@ from pathlib import Path
 from utils.cli_parser import OneLineErrorParser
 from utils.config_values import ConfigError
 
+DEFAULT_EPISODES = 5  # episodes a policy plays without --episodes (a keyboard session plays until Esc)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The run_play.py command line."""
@@ -47,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", help="best | last | <epoch number> (default: best)")
     parser.add_argument("--hub", metavar="USER/NAME", help="play a model published to the Hugging Face Hub instead")
     parser.add_argument("--revision", metavar="REV", help="branch, tag or commit of the --hub model (default: main)")
-    parser.add_argument("--episodes", type=int, default=5, help="episodes to play (default 5)")
+    parser.add_argument("--episodes", type=int,
+                        help=f"episodes to play (default {DEFAULT_EPISODES}; with --human: until Esc)")  # fmt: skip
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--deterministic", dest="deterministic", action="store_true", default=None,
                       help="most likely action (default: the run's eval_deterministic)")  # fmt: skip
@@ -110,8 +113,10 @@ def check_arguments(args: argparse.Namespace) -> None:
         out = Path(args.export)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise ConfigError(f"--export: {args.export} already exists and is not an empty folder; give a new one")
-    if args.episodes < 1:
+    if args.episodes is not None and args.episodes < 1:
         raise ConfigError(f"--episodes: {args.episodes} must be >= 1")
+    if args.episodes is None and not args.human:
+        args.episodes = DEFAULT_EPISODES
     if args.fps is not None and args.fps < 1:
         raise ConfigError(f"--fps: {args.fps} must be >= 1 (frames per second)")
     if args.seed is not None:

@@ -69,12 +69,13 @@ def play_with_keyboard(
     first_seed: int = 0,
     recorder: StepRecorder | None = None,
     max_frames: int | None = None,
+    max_episodes: int | None = None,
     before_frame: Callable[[int], None] | None = None,
     on_episode: Callable[[PlayedEpisode], None] | None = None,
 ) -> HumanPlayResult:
-    """Play ``env`` (made with ``render_mode="rgb_array"``) from the keyboard until Esc, the window closes or
-    ``max_frames`` frames were shown; ``before_frame(i)`` runs before frame i reads its events (tests post key
-    events there) and ``on_episode`` after each episode."""
+    """Play ``env`` (made with ``render_mode="rgb_array"``) from the keyboard until Esc, the window closes,
+    ``max_frames`` frames were shown or ``max_episodes`` episodes ended; ``before_frame(i)`` runs before frame i
+    reads its events (tests post key events there) and ``on_episode`` after each episode."""
     if env.render_mode != "rgb_array":
         raise ConfigError(f"{bindings.env_name}: --human shows rgb_array frames; the env renders {env.render_mode}")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -85,7 +86,9 @@ def play_with_keyboard(
     clock = pygame.time.Clock()
     result = session.result
     try:
-        while max_frames is None or result.frames < max_frames:
+        while (max_frames is None or result.frames < max_frames) and (
+            max_episodes is None or len(result.episodes) < max_episodes
+        ):
             if before_frame is not None:
                 before_frame(result.frames)
             if not session.handle(pygame.event.get()):

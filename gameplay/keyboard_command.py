@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # imported where used: the command line stays fast
 
 
 def human(args: argparse.Namespace) -> int:
-    """Play ENV_OR_CONFIG with the keyboard until Esc; episode k is reset with seed ``--seed`` (default 0) + k.
+    """Play ENV_OR_CONFIG with the keyboard until Esc (or ``--episodes`` episodes); episode k is reset with seed
+    ``--seed`` (default 0) + k.
 
     With ``--record-dataset``/``--push-dataset`` Space starts the recording, saved (and pushed) when the play ends.
     """
@@ -45,7 +46,8 @@ def human(args: argparse.Namespace) -> int:
         status, played = 0, []
         try:
             played = play_with_keyboard(env, bindings, fps=fps, first_seed=start, recorder=recorder,
-                                        max_frames=args.max_frames, on_episode=show).episodes  # fmt: skip
+                                        max_frames=args.max_frames, max_episodes=args.episodes,
+                                        on_episode=show).episodes  # fmt: skip
         except KeyboardInterrupt:
             print("\ninterrupted", flush=True)
             status = 130

@@ -35,6 +35,16 @@ def test_human_play_of_a_config_builds_its_env(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
+def test_episodes_ends_a_keyboard_session_after_that_many_episodes(tmp_path: Path) -> None:
+    # no key held: CartPole's no-key action pushes one way until the pole falls, ~10 steps; 2,000 frames would be many
+    result = run_cli(["run_play.py", "CartPole-v1", "--human", "--episodes", "1", "--max-frames", "2000", "--fps", "1000"],
+                     tmp_path / "runs", timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    played = [line for line in result.stdout.splitlines() if line.startswith("episode ")]
+    assert len(played) == 1 and played[0].endswith("(terminated)"), result.stdout
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -45,6 +55,7 @@ def test_human_play_of_a_config_builds_its_env(tmp_path: Path) -> None:
             "error: --human takes no policy, render or export options; drop --random",
         ),
         (["CartPole-v1", "--max-frames", "3"], "error: --max-frames goes with --human"),
+        (["CartPole-v1", "--human", "--episodes", "0"], "error: --episodes: 0 must be >= 1"),
         (["--list-envs", "no-such-env"], "error: --list-envs: no playable env id contains 'no-such-env'"),
     ],
 )

@@ -143,6 +143,15 @@ def test_episode_k_is_reset_with_first_seed_plus_k(env_of: Callable[..., gym.Env
     assert [(e.seed, e.steps, e.ending) for e in result.episodes] == [(7, 2, "terminated"), (8, 2, "terminated")]
 
 
+def test_max_episodes_ends_the_session_when_that_many_episodes_ended(env_of: Callable[..., gym.Env]) -> None:
+    env = env_of("FrozenLake-v1", is_slippery=False)  # as above: Right then Down falls in the hole
+    script: Script = {0: ["+right"], 1: ["+down"], 2: ["-down", "-right"], 3: ["+right"], 5: ["+down"]}
+    result = play_with_keyboard(env, bindings_for(env, "FrozenLake-v1"), fps=1000, first_seed=7, max_episodes=1,
+                                max_frames=20, before_frame=posting(script))  # fmt: skip
+    assert [(e.seed, e.steps, e.ending) for e in result.episodes] == [(7, 2, "terminated")]
+    assert result.frames == 2  # it ended right after the frame that finished the episode
+
+
 def test_no_key_held_is_the_noop_without_a_recorder(env_of: Callable[..., gym.Env]) -> None:
     env = env_of("ALE/Breakout-v5")
     result = play_with_keyboard(env, bindings_for(env, "ALE/Breakout-v5"), fps=1000, max_frames=4)
