@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--push-dataset", nargs="?", const="", metavar="USER/NAME",
                         help="record as --record-dataset does and push the dataset to the Hugging Face Hub "
                         "(default: <you>/GymnasiumRecording__<env id>)")  # fmt: skip
+    parser.add_argument("--private", action="store_true",
+                        help="with --push-dataset: create the dataset repo private (an existing repo keeps its "
+                        "visibility)")  # fmt: skip
     parser.add_argument("--playback", metavar="DIR_OR_REPO",
                         help="replay a recorded dataset (folder or Hub dataset repo) from its seeds and actions and "
                         "compare every frame; exit 1 when one differs")  # fmt: skip
@@ -91,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """The checks that need no run: a bad argument fails at once, before anything loads."""
+    if args.private and args.push_dataset is None:
+        raise ConfigError("--private goes with --push-dataset (it makes the new dataset repo private)")
     if args.record_dataset is not None or args.push_dataset is not None or args.playback:
         _check_dataset_arguments(args)
     if args.human or args.list_envs is not None:

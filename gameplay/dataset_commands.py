@@ -28,7 +28,7 @@ def record_dataset(args: argparse.Namespace) -> int:
 
     rollout = open_rollout(PolicyChoice.from_args(args), "record", frames=True)
     try:
-        push = prepare_dataset_push(args.push_dataset, rollout.env_id)
+        push = prepare_dataset_push(args.push_dataset, rollout.env_id, args.private)
         fps = args.fps or rollout.env.metadata.get("render_fps") or DEFAULT_FPS
         recorder = DatasetRecorder(rollout.env_id, fps, rollout.info, {"env": rollout.env_recipe})
 
@@ -42,14 +42,14 @@ def record_dataset(args: argparse.Namespace) -> int:
     return save_dataset(recorder, args.record_dataset, push) or played.exit_status()
 
 
-def prepare_dataset_push(push_dataset: str | None, env_id: str) -> DatasetPush | None:
-    """For ``--push-dataset [USER/NAME]`` (``""``: the default name): the checked token and the full repo id, found
-    before anything is played; ``None`` without the flag."""
+def prepare_dataset_push(push_dataset: str | None, env_id: str, private: bool = False) -> DatasetPush | None:
+    """For ``--push-dataset [USER/NAME]`` (``""``: the default name) and ``--private``: the checked token and the full
+    repo id, found before anything is played; ``None`` without the flag."""
     if push_dataset is None:
         return None
     from gameplay.dataset_hub import prepare_push
 
-    return prepare_push(push_dataset or None, env_id)
+    return prepare_push(push_dataset or None, env_id, private=private)
 
 
 def save_dataset(recorder: DatasetRecorder, record_dataset: str | None, push: DatasetPush | None) -> int:

@@ -51,12 +51,14 @@ class DatasetPush:
 
     client: DatasetHubClient
     repo_id: str
+    private: bool = False  # for a repo this push creates
 
 
 def prepare_push(
     repo: str | None,
     env_id: str,
     client: DatasetHubClient | None = None,
+    private: bool = False,
     log: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DatasetPush:
@@ -65,7 +67,7 @@ def prepare_push(
     client = client or connect(OFFLINE_FIX)
     user = hub_user(client, log, sleep)
     name = repo or default_dataset_name(env_id)
-    return DatasetPush(client, check_dataset_name(name if "/" in name else f"{user}/{name}"))
+    return DatasetPush(client, check_dataset_name(name if "/" in name else f"{user}/{name}"), private)
 
 
 def push_recording(
@@ -81,7 +83,9 @@ def push_recording(
         (upload / "README.md").write_text(dataset_card(metadata, push.repo_id, f"{HUB_DATA}/*.parquet"))
         episodes = len(metadata.get("episodes") or [])
         message = f"Gameplay of {metadata['env_id']}: {episodes} episodes, {metadata.get('steps')} steps"
-        return commit_dataset(push.client, upload, push.repo_id, message=message, log=log, sleep=sleep)
+        return commit_dataset(
+            push.client, upload, push.repo_id, message=message, private=push.private, log=log, sleep=sleep
+        )
 
 
 def write_parquet(folder: Path, out: Path) -> list[Path]:

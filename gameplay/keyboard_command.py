@@ -34,7 +34,7 @@ def human(args: argparse.Namespace) -> int:
         bindings = bindings_for(env, args.config)
         fps = args.fps or bindings.fps
         if args.record_dataset is not None or args.push_dataset is not None:
-            push = prepare_dataset_push(args.push_dataset, env_id)
+            push = prepare_dataset_push(args.push_dataset, env_id, args.private)
             recorder = keyboard_recorder(env_id, env, bindings.platform, fps, env_recipe)
         print("\n".join(intro_lines(bindings, recorder is not None)), flush=True)
         start = first_seed(args.seed, 0)

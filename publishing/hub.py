@@ -143,16 +143,17 @@ def commit_dataset(
     repo_id: str,
     *,
     message: str,
+    private: bool = False,
     option: str = "--push-dataset",
     log: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """Create the dataset repo ``repo_id`` if it does not exist and upload ``folder`` (subfolders too) in one
-    commit; its URL. ``option`` is the flag that named the repo, for the one-line errors."""
+    """Create the dataset repo ``repo_id`` (``private`` if it does not exist yet) and upload ``folder`` (subfolders
+    too) in one commit; its URL. ``option`` is the flag that named the repo, for the one-line errors."""
     files = sorted(path for path in folder.rglob("*") if path.is_file())
     url = with_retries(
         f"creating dataset {repo_id}",
-        lambda: client.create_repo(repo_id, exist_ok=True, repo_type="dataset"),
+        lambda: client.create_repo(repo_id, private=private, exist_ok=True, repo_type="dataset"),
         option=option,
         log=log,
         sleep=sleep,

@@ -146,6 +146,20 @@ def test_a_refusing_hub_is_one_line_naming_the_flag_and_the_recording_is_kept(
     assert f"the recording is saved in {out}" in printed.err and (out / RECORDING_FILE).is_file()
 
 
+def test_private_creates_the_dataset_repo_private(hub: FakeHub, tmp_path: Path, runs_dir: Path) -> None:
+    args = ["CartPole-v1:ppo", "--random", "--episodes", "1", "--headless", "--push-dataset", "alice/secret-play",
+            "--private"]  # fmt: skip
+    assert run_play.main(args) == 0
+    assert hub.repos == {"alice/secret-play": True} and hub.repo_types == {"alice/secret-play": "dataset"}
+    push_recording(prepare_push("public-play", "CartPole-v1"), next((runs_dir / "datasets").iterdir()))
+    assert hub.repos["alice/public-play"] is False  # without --private: public
+
+
+def test_private_without_push_dataset_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_play.main(["CartPole-v1:ppo", "--random", "--private"]) == 2
+    assert capsys.readouterr().err.startswith("error: --private goes with --push-dataset")
+
+
 def test_a_hub_that_keeps_failing_stops_after_the_retries_with_nothing_committed(hub: FakeHub, recording: Path) -> None:
     hub.failures["create_commit"] = [hub_error(503) for _ in range(5)]
     sleeps: list[float] = []
