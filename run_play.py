@@ -19,8 +19,8 @@ per platform in ``gameplay/key_bindings.py``); ``--list-envs [FILTER]`` lists th
 
 ``--record-dataset [DIR]`` records every played step (PNG frame, action, reward, ending, seed) as a Hugging Face
 dataset (``gameplay/dataset_recorder.py``), ``--push-dataset [USER/NAME]`` pushes it to the Hub
-(``gameplay/dataset_hub.py``), and ``--playback DIR_OR_REPO`` replays one and compares every frame
-(``gameplay/playback.py``).
+(``gameplay/dataset_hub.py``), ``--push-recording DIR`` pushes one saved earlier, and ``--playback DIR_OR_REPO``
+replays one and compares every frame (``gameplay/playback.py``).
 """
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--push-dataset", nargs="?", const="", metavar="USER/NAME",
                         help="record as --record-dataset does and push the dataset to the Hugging Face Hub "
                         "(default: <you>/GymnasiumRecording__<env id>)")  # fmt: skip
+    parser.add_argument("--push-recording", metavar="DIR",
+                        help="push a recording saved by --record-dataset to the Hub without playing (to --push-dataset "
+                        "USER/NAME, or the default name)")  # fmt: skip
     parser.add_argument("--private", action="store_true",
                         help="with --push-dataset: create the dataset repo private (an existing repo keeps its "
                         "visibility)")  # fmt: skip
@@ -94,9 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """The checks that need no run: a bad argument fails at once, before anything loads."""
-    if args.private and args.push_dataset is None:
-        raise ConfigError("--private goes with --push-dataset (it makes the new dataset repo private)")
-    if args.record_dataset is not None or args.push_dataset is not None or args.playback:
+    if args.private and args.push_dataset is None and args.push_recording is None:
+        raise ConfigError(
+            "--private goes with --push-dataset or --push-recording (it makes the new dataset repo private)"
+        )
+    if args.record_dataset is not None or args.push_dataset is not None or args.playback or args.push_recording:
         _check_dataset_arguments(args)
     if args.human or args.list_envs is not None:
         _check_keyboard_arguments(args)
@@ -171,6 +176,9 @@ def _check_dataset_arguments(args: argparse.Namespace) -> None:
     from gameplay.dataset_recorder import require_datasets
 
     require_datasets()
+    if args.push_recording is not None:
+        _check_push_recording(args)
+        return
     recording = args.record_dataset is not None or args.push_dataset is not None
     if args.playback:
         clash = [name for name, given in (("ENV_OR_CONFIG", args.config), ("--run-id", args.run_id),
@@ -190,6 +198,26 @@ def _check_dataset_arguments(args: argparse.Namespace) -> None:
     out = Path(args.record_dataset) if args.record_dataset else None
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--record-dataset: {out} already exists and is not an empty folder; give a new one")
+    if args.push_dataset:
+        from gameplay.dataset_hub import check_dataset_name
+
+        check_dataset_name(args.push_dataset)
+
+
+def _check_push_recording(args: argparse.Namespace) -> None:
+    """``--push-recording DIR`` pushes a saved recording and plays nothing: DIR must hold one."""
+    clash = [name for name, given in (("ENV_OR_CONFIG", args.config), ("--run-id", args.run_id),
+             ("--checkpoint", args.checkpoint), ("--hub", args.hub), ("--random", args.random), ("--human", args.human),
+             ("--scan", args.scan), ("--export", args.export), ("--record", args.record),
+             ("--record-dataset", args.record_dataset is not None), ("--playback", args.playback),
+             ("--seed", args.seed is not None), ("--episodes", args.episodes is not None),
+             ("--deterministic/--stochastic", args.deterministic is not None), ("--render", args.render is not None),
+             ("--fps", args.fps is not None)) if given]  # fmt: skip
+    if clash:
+        raise ConfigError(f"--push-recording pushes a saved recording and plays nothing; drop {' and '.join(clash)}")
+    from gameplay.playback import read_metadata
+
+    read_metadata(Path(args.push_recording), args.push_recording)  # one line when DIR holds no recording
     if args.push_dataset:
         from gameplay.dataset_hub import check_dataset_name
 
@@ -226,6 +254,10 @@ def run_mode(args: argparse.Namespace) -> int:
         from gameplay.dataset_commands import playback
 
         return playback(args)
+    if args.push_recording is not None:
+        from gameplay.dataset_commands import push_saved
+
+        return push_saved(args)
     if args.record_dataset is not None or args.push_dataset is not None:
         from gameplay.dataset_commands import record_dataset
 

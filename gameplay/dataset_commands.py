@@ -1,6 +1,7 @@
-"""``run_play.py --record-dataset``/``--push-dataset`` and ``--playback``: record the played episodes as a Hugging
-Face dataset (``gameplay/dataset_recorder.py``), save it and push it to the Hub (``gameplay/dataset_hub.py``), and
-replay a recording comparing every frame (``gameplay/playback.py``)."""
+"""``run_play.py --record-dataset``/``--push-dataset``, ``--push-recording`` and ``--playback``: record the played
+episodes as a Hugging Face dataset (``gameplay/dataset_recorder.py``), save it and push it to the Hub
+(``gameplay/dataset_hub.py``), push one saved earlier, and replay a recording comparing every frame
+(``gameplay/playback.py``)."""
 
 from __future__ import annotations
 
@@ -65,15 +66,29 @@ def save_dataset(recorder: DatasetRecorder, record_dataset: str | None, push: Da
     out = recorder.save(Path(record_dataset) if record_dataset else default_dataset_dir(recorder.env_id))
     print(f"dataset: {out} ({recorder.episodes} episodes, {recorder.steps} steps); play it back: "
           f"python run_play.py --playback {out}")  # fmt: skip
-    if push is None:
-        return 0
+    return 0 if push is None else _push(push, out)
+
+
+def push_saved(args: argparse.Namespace) -> int:
+    """``--push-recording DIR``: push a recording saved earlier (to ``--push-dataset USER/NAME`` or the default
+    name, ``--private`` if new) without playing; the exit status as ``save_dataset``'s."""
+    from gameplay.playback import read_metadata
+
+    folder = Path(args.push_recording)
+    push = prepare_dataset_push(args.push_dataset or "", read_metadata(folder, str(folder))["env_id"], args.private)
+    assert push is not None
+    return _push(push, folder)
+
+
+def _push(push: DatasetPush, folder: Path) -> int:
+    """Upload the recording in ``folder``; 0, 1 when the Hub failed, 2 when it refused (one line either way)."""
     from gameplay.dataset_hub import push_recording
     from publishing.hub import HubUnavailable  # torch comes with it: only when something is pushed
 
     try:
-        url = push_recording(push, out)
+        url = push_recording(push, folder)
     except (HubUnavailable, ConfigError) as error:
-        print(f"error: {error} (the recording is saved in {out})", file=sys.stderr)
+        print(f"error: {error} (the recording is saved in {folder})", file=sys.stderr)
         return 1 if isinstance(error, HubUnavailable) else 2
     print(f"pushed: {url}; play it back: python run_play.py --playback {push.repo_id}")
     return 0

@@ -160,6 +160,41 @@ def test_private_without_push_dataset_is_refused(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err.startswith("error: --private goes with --push-dataset")
 
 
+def test_push_recording_pushes_a_saved_recording_without_playing(
+    hub: FakeHub, recording: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_play.main(["--push-recording", str(recording), "--push-dataset", "later", "--private"]) == 0
+    (commit,) = hub.commits
+    assert commit["repo_id"] == "alice/later" and hub.repos == {"alice/later": True}
+    assert RECORDING_FILE in commit["files"] and any(name.endswith(".parquet") for name in commit["files"])
+    printed = capsys.readouterr().out
+    assert "episode" not in printed and "pushed: https://huggingface.co/datasets/alice/later" in printed
+    assert run_play.main(["--push-recording", str(recording)]) == 0  # the default name, as --push-dataset's
+    assert hub.commits[-1]["repo_id"] == "alice/GymnasiumRecording__CartPole-v1"
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["CartPole-v1:ppo"], "--push-recording pushes a saved recording and plays nothing; drop ENV_OR_CONFIG"),
+        (["--episodes", "3"], "--push-recording pushes a saved recording and plays nothing; drop --episodes"),
+    ],
+)
+def test_push_recording_refuses_play_options(
+    hub: FakeHub, recording: Path, capsys: pytest.CaptureFixture[str], extra: list[str], expected: str
+) -> None:
+    assert run_play.main(["--push-recording", str(recording), *extra]) == 2
+    assert capsys.readouterr().err == f"error: {expected}\n" and not hub.calls
+
+
+def test_push_recording_of_a_folder_without_a_recording_is_one_line(
+    hub: FakeHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_play.main(["--push-recording", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path} has no {RECORDING_FILE}") and err.count("\n") == 1 and not hub.calls
+
+
 def test_a_hub_that_keeps_failing_stops_after_the_retries_with_nothing_committed(hub: FakeHub, recording: Path) -> None:
     hub.failures["create_commit"] = [hub_error(503) for _ in range(5)]
     sleeps: list[float] = []
