@@ -64,6 +64,10 @@ LABEL_BUTTONS: dict[str, tuple[str, ...]] = {
     "DROPOFF": ("DROPOFF",),
     "STICK": ("STICK",),  # Blackjack
     "HIT": ("HIT",),
+    "STEER RIGHT": ("RIGHT",),  # CarRacing with continuous=False
+    "STEER LEFT": ("LEFT",),
+    "GAS": ("UP",),
+    "BRAKE": ("DOWN",),
 }
 
 # Continuous envs, by the unwrapped env's class: what each button adds to the action (nothing held: zeros), and

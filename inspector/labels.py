@@ -29,6 +29,7 @@ ACTION_NAMES: dict[str, list[str]] = {
     "TaxiEnv": ["SOUTH", "NORTH", "EAST", "WEST", "PICKUP", "DROPOFF"],
     "CliffWalkingEnv": ["UP", "RIGHT", "DOWN", "LEFT"],
     "BlackjackEnv": ["STICK", "HIT"],
+    "CarRacing": ["NOOP", "STEER RIGHT", "STEER LEFT", "GAS", "BRAKE"],  # continuous=False (continuous: a Box)
 }
 
 # Vector observation dimensions, from the Gymnasium docs; by the unwrapped env's class or by our wrapper's.

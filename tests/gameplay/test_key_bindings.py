@@ -158,10 +158,13 @@ def test_cartpole_arrows_push_and_no_key_alternates() -> None:
         ("LunarLander-v3", {(): 0, ("left",): 1, ("up",): 2, ("right",): 3}),  # NOOP, FIRE LEFT/MAIN/RIGHT
         ("MountainCar-v0", {(): 1, ("left",): 0, ("right",): 2}),
         ("Acrobot-v1", {(): 1, ("left",): 0, ("right",): 2}),
+        # discrete CarRacing: NOOP, STEER RIGHT, STEER LEFT, GAS, BRAKE
+        ("CarRacing-v3", {(): 0, ("right",): 1, ("left",): 2, ("up",): 3, ("down",): 4}),
     ],
 )
 def test_classic_control_keys(env_id: str, expected: dict[tuple[str, ...], int]) -> None:
-    bindings = bindings_for(gym.make(env_id), env_id)
+    kwargs = {"continuous": False} if env_id.startswith("CarRacing") else {}
+    bindings = bindings_for(gym.make(env_id, **kwargs), env_id)
     assert {held: bindings.action(list(held)) for held in expected} == expected
     assert not bindings.turn_based
 
