@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="push a recording saved by --record-dataset to the Hub without playing (to --push-dataset "
                         "USER/NAME, or the default name)")  # fmt: skip
     parser.add_argument("--private", action="store_true",
-                        help="with --push-dataset: create the dataset repo private (an existing repo keeps its "
-                        "visibility)")  # fmt: skip
+                        help="with --push-dataset or --push-recording: create the dataset repo private (an existing "
+                        "repo keeps its visibility)")  # fmt: skip
     parser.add_argument("--playback", metavar="DIR_OR_REPO",
                         help="replay a recorded dataset (folder or Hub dataset repo) from its seeds and actions and "
                         "compare every frame; exit 1 when one differs")  # fmt: skip
