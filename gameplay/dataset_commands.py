@@ -72,12 +72,12 @@ def save_dataset(recorder: DatasetRecorder, record_dataset: str | None, push: Da
 def push_saved(args: argparse.Namespace) -> int:
     """``--push-recording DIR``: push a recording saved earlier (to ``--push-dataset USER/NAME`` or the default
     name, ``--private`` if new) without playing; the exit status as ``save_dataset``'s."""
+    from gameplay.dataset_hub import prepare_push
     from gameplay.playback import read_metadata
 
     folder = Path(args.push_recording)
-    push = prepare_dataset_push(args.push_dataset or "", read_metadata(folder, str(folder))["env_id"], args.private)
-    assert push is not None
-    return _push(push, folder)
+    env_id = read_metadata(folder, str(folder))["env_id"]
+    return _push(prepare_push(args.push_dataset or None, env_id, private=args.private), folder)
 
 
 def _push(push: DatasetPush, folder: Path) -> int:

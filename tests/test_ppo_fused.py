@@ -113,6 +113,19 @@ def test_the_recorded_graph_computes_what_the_python_computes() -> None:
         assert torch.allclose(got, expected, rtol=1e-4, atol=1e-6)
 
 
+def test_gradients_that_are_not_one_flat_tensor_get_the_same_values() -> None:
+    """Separate ``.grad`` tensors (no FlatParameters layout) are written one by one, with the flat layout's values."""
+    agent = make_agent()
+    batch = minibatch(agent, invalid_every=5)
+    flat, _ = fused_gradients(agent, batch)
+    params = agent.fused.params
+    for param in params:
+        param.grad = torch.full_like(param, 123.0)  # own tensors, not views into the flat gradient
+    agent.fused(batch, 0.2, 0.5, 0.01)
+    assert agent.fused._flat_view is None  # the per-tensor path ran
+    assert torch.equal(torch.cat([param.grad.reshape(-1) for param in params]), flat)
+
+
 def test_batch_hits_both_clip_branches() -> None:
     agent = make_agent()
     batch = minibatch(agent)

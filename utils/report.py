@@ -95,18 +95,10 @@ def curve_points(rows: list[dict[str, float]], metric: str) -> tuple[list[float]
 def preload_plotting() -> None:
     """Import what ``write_learning_curve`` uses and draw one throwaway curve, so fonts and renderer caches are
     loaded too (the curve process does this while training runs; the real curve then takes ~0.15 s)."""
-    import io
+    import tempfile
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(2, 1), dpi=50)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.plot([0.0, 1.0], [0.0, 1.0], "o-", label="warm-up")
-    axes.legend()
-    axes.set_xlabel("env steps")
-    figure.savefig(io.BytesIO(), format="png")
+    with tempfile.TemporaryDirectory(prefix="gymsolver-curve-") as temp:
+        write_learning_curve(Path(temp) / CURVE_FILE, [{TIMESTEPS: 0.0, TRAIN_REWARD: 0.0}], 1.0)
 
 
 def write_learning_curve(path: Path, rows: list[dict[str, float]], threshold: float | str | None) -> None:
